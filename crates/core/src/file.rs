@@ -1,0 +1,193 @@
+//! Opening, checking and sizing the file, with the rollback SPEC §5 asks for: when a later step
+//! fails, a file this call created is unlinked and a file it grew is cut back.
+
+use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::io;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::{Create, Error, Mode, OpenOptions, Result};
+
+/// An open, regular, correctly sized file, ready to map.
+#[derive(Debug)]
+pub struct OpenedFile {
+    pub file: File,
+    /// The file's size after any growth.
+    pub size: u64,
+    /// Set when this call created the file: rollback unlinks it.
+    created: Option<PathBuf>,
+    /// Set when this call grew the file: rollback truncates it back to this size.
+    grown_from: Option<u64>,
+}
+
+impl OpenedFile {
+    /// Opens `path` as `opts` say: `O_NONBLOCK | O_CLOEXEC` (so a FIFO cannot hang the call),
+    /// creating it if asked, then checks and sizes it as [`OpenedFile::prepare`] does.
+    pub fn open(path: &Path, opts: &OpenOptions) -> Result<OpenedFile> {
+        let (file, created) = open_or_create(path, opts)?;
+        let created = created.then(|| path.to_path_buf());
+        Self::prepare(file, created, opts)
+    }
+
+    /// Checks that `file` (already open, e.g. a dup of a caller's descriptor) is a regular file
+    /// and grows it to `opts.size`.
+    pub fn from_file(file: File, opts: &OpenOptions) -> Result<OpenedFile> {
+        Self::prepare(file, None, opts)
+    }
+
+    fn prepare(file: File, created: Option<PathBuf>, opts: &OpenOptions) -> Result<OpenedFile> {
+        let mut opened = OpenedFile { file, size: 0, created, grown_from: None };
+        match opened.check_and_grow(opts) {
+            Ok(()) => Ok(opened),
+            Err(e) => {
+                opened.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn check_and_grow(&mut self, opts: &OpenOptions) -> Result<()> {
+        let meta = self.file.metadata().map_err(|e| Error::io("fstat", e))?;
+        let kind = meta.file_type();
+        if kind.is_dir() {
+            return Err(Error::io("open", io::Error::from_raw_os_error(libc::EISDIR)));
+        }
+        if !kind.is_file() {
+            let what = if kind.is_fifo() {
+                "a FIFO"
+            } else if kind.is_socket() {
+                "a socket"
+            } else if kind.is_char_device() {
+                "a character device"
+            } else if kind.is_block_device() {
+                "a block device"
+            } else {
+                "not a regular file"
+            };
+            return Err(Error::Unsupported(format!("only regular files can be mapped; this is {what}")));
+        }
+        self.size = meta.len();
+        if let Some(size) = opts.size.filter(|&size| size > self.size) {
+            self.file.set_len(size).map_err(|e| Error::io("ftruncate", e))?;
+            self.grown_from = Some(self.size);
+            self.size = size;
+        }
+        Ok(())
+    }
+
+    /// Current size of the file, by `fstat` on the descriptor.
+    pub fn current_size(file: &File) -> Result<u64> {
+        file.metadata().map(|m| m.len()).map_err(|e| Error::io("fstat", e))
+    }
+
+    /// Undoes what this call did to the file system: unlinks a file it created, truncates back a
+    /// file it grew. Best effort: the caller is already reporting the first error.
+    pub fn rollback(&mut self) {
+        if let Some(path) = self.created.take() {
+            let _ = std::fs::remove_file(path);
+        } else if let Some(size) = self.grown_from.take() {
+            let _ = self.file.set_len(size);
+        }
+    }
+}
+
+fn open_or_create(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
+    let mut fs_opts = FsOpenOptions::new();
+    fs_opts
+        .read(true)
+        .write(opts.mode == Mode::ReadWrite)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .mode(opts.permissions);
+    let open = |o: &FsOpenOptions| o.open(path).map_err(|e| Error::io("open", e));
+    match opts.create {
+        Create::No => open(&fs_opts).map(|f| (f, false)),
+        Create::Exclusive => open(fs_opts.create_new(true)).map(|f| (f, true)),
+        Create::IfMissing => match fs_opts.open(path) {
+            Ok(f) => Ok((f, false)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Create with O_EXCL so we know this call made the file and may unlink it.
+                match fs_opts.clone().create_new(true).open(path) {
+                    Ok(f) => Ok((f, true)),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => open(&fs_opts).map(|f| (f, false)),
+                    Err(e) => Err(Error::io("open", e)),
+                }
+            }
+            Err(e) => Err(Error::io("open", e)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("memmap-core-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn rw() -> OpenOptions {
+        OpenOptions { mode: Mode::ReadWrite, ..OpenOptions::default() }
+    }
+
+    #[test]
+    fn missing_file_is_enoent_from_open() {
+        let dir = temp_dir("enoent");
+        let e = OpenedFile::open(&dir.join("nope"), &OpenOptions::default()).unwrap_err();
+        assert_eq!((e.raw_os_error(), e.syscall()), (Some(libc::ENOENT), Some("open")));
+    }
+
+    #[test]
+    fn directory_is_eisdir() {
+        let dir = temp_dir("eisdir");
+        let e = OpenedFile::open(&dir, &OpenOptions::default()).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EISDIR));
+    }
+
+    #[test]
+    fn create_then_grow_sets_size() {
+        let dir = temp_dir("create");
+        let path = dir.join("f");
+        let opts = OpenOptions { create: Create::IfMissing, size: Some(8192), ..rw() };
+        let opened = OpenedFile::open(&path, &opts).unwrap();
+        assert_eq!(opened.size, 8192);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 8192);
+    }
+
+    #[test]
+    fn exclusive_create_of_existing_file_is_eexist() {
+        let dir = temp_dir("excl");
+        let path = dir.join("f");
+        std::fs::write(&path, b"x").unwrap();
+        let opts = OpenOptions { create: Create::Exclusive, ..rw() };
+        let e = OpenedFile::open(&path, &opts).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EEXIST));
+    }
+
+    #[test]
+    fn rollback_unlinks_a_created_file_and_shrinks_a_grown_one() {
+        let dir = temp_dir("rollback");
+        let created = dir.join("new");
+        let mut opened =
+            OpenedFile::open(&created, &OpenOptions { create: Create::IfMissing, ..rw() }).unwrap();
+        opened.rollback();
+        assert!(!created.exists());
+
+        let grown = dir.join("old");
+        std::fs::write(&grown, b"abc").unwrap();
+        let mut opened = OpenedFile::open(&grown, &OpenOptions { size: Some(4096), ..rw() }).unwrap();
+        opened.rollback();
+        assert_eq!(std::fs::read(&grown).unwrap(), b"abc");
+    }
+
+    #[test]
+    fn size_never_shrinks() {
+        let dir = temp_dir("shrink");
+        let path = dir.join("f");
+        std::fs::write(&path, [7u8; 100]).unwrap();
+        let opened = OpenedFile::open(&path, &OpenOptions { size: Some(10), ..rw() }).unwrap();
+        assert_eq!(opened.size, 100);
+    }
+}

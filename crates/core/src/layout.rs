@@ -1,0 +1,162 @@
+//! Where a mapping starts and ends: the caller's byte range, the page-aligned range the OS maps,
+//! and range checks for every later access.
+
+use crate::{Error, Result};
+
+/// The byte range a map covers in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// The caller's offset into the file.
+    pub offset: u64,
+    /// The caller's length in bytes.
+    pub length: u64,
+    /// `offset` rounded down to a page boundary: where the OS mapping starts.
+    pub aligned_offset: u64,
+}
+
+impl Layout {
+    /// Works out the range for `offset` and an optional `length` in a file of `file_size` bytes.
+    ///
+    /// A missing `length` maps to the end of the file. Any byte past the end is an error, in every
+    /// mode: mapping past EOF would fault on access.
+    ///
+    /// ```
+    /// use memmap_core::Layout;
+    /// let l = Layout::new(4097, None, 10_000, 4096).unwrap();
+    /// assert_eq!((l.aligned_offset, l.length, l.delta()), (4096, 5903, 1));
+    /// assert!(Layout::new(0, Some(10_001), 10_000, 4096).is_err());
+    /// ```
+    pub fn new(offset: u64, length: Option<u64>, file_size: u64, page_size: u64) -> Result<Layout> {
+        if offset > file_size {
+            return Err(Error::OutOfRange(format!(
+                "expected `offset` to be at most the file size {file_size}, got {offset}"
+            )));
+        }
+        let length = match length {
+            None => file_size - offset,
+            Some(length) if length > file_size - offset => return Err(Error::OutOfRange(format!(
+                "expected `offset + length` to be at most the file size {file_size}, got {offset} + {length}"
+            ))),
+            Some(length) => length,
+        };
+        if usize::try_from(length).is_err() {
+            return Err(Error::OutOfRange(format!(
+                "expected `length` to fit in the address space, got {length}"
+            )));
+        }
+        Ok(Layout { offset, length, aligned_offset: offset - offset % page_size })
+    }
+
+    /// Bytes between the page boundary and `offset`.
+    pub fn delta(&self) -> u64 {
+        self.offset - self.aligned_offset
+    }
+
+    /// The end of the range in the file.
+    pub fn end(&self) -> u64 {
+        self.offset + self.length
+    }
+}
+
+/// Checks that `[start, start + len)` lies within `[0, total)`, naming `what` in the error.
+///
+/// ```
+/// use memmap_core::check_range;
+/// assert!(check_range("byteOffset", 8, 8, 16).is_ok());
+/// assert_eq!(check_range("byteOffset", 9, 8, 16).unwrap_err().code(), "ERR_OUT_OF_RANGE");
+/// ```
+pub fn check_range(what: &str, start: u64, len: u64, total: u64) -> Result<()> {
+    match start.checked_add(len) {
+        Some(end) if end <= total => Ok(()),
+        _ => Err(Error::OutOfRange(format!(
+            "expected `{what}` + length to be at most {total}, got {start} + {len}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: u64 = 4096;
+
+    #[test]
+    fn map_empty_file() {
+        let l = Layout::new(0, None, 0, PAGE).unwrap();
+        assert_eq!(l.length, 0);
+    }
+
+    #[test]
+    fn unaligned_offset_rounds_down_to_a_page() {
+        let l = Layout::new(12345, Some(10), 20_000, PAGE).unwrap();
+        assert_eq!(l.aligned_offset, 12288);
+        assert_eq!(l.delta(), 57);
+        assert_eq!(l.end(), 12355);
+    }
+
+    #[test]
+    fn offset_above_4_gib() {
+        let five_gib = 5 << 30;
+        let l = Layout::new(five_gib + 1, None, five_gib + 4096, PAGE).unwrap();
+        assert_eq!(l.aligned_offset, five_gib);
+        assert_eq!(l.length, 4095);
+    }
+
+    #[test]
+    fn offset_past_end_errors() {
+        assert_eq!(Layout::new(11, None, 10, PAGE).unwrap_err().code(), "ERR_OUT_OF_RANGE");
+    }
+
+    #[test]
+    fn length_past_end_errors() {
+        assert_eq!(Layout::new(5, Some(6), 10, PAGE).unwrap_err().code(), "ERR_OUT_OF_RANGE");
+    }
+
+    #[test]
+    fn offset_at_end_maps_nothing() {
+        assert_eq!(Layout::new(10, None, 10, PAGE).unwrap().length, 0);
+    }
+
+    #[test]
+    fn range_overflow_errors() {
+        assert!(check_range("x", u64::MAX, 2, u64::MAX).is_err());
+    }
+}
+
+/// Checks that no byte of `[file_start, file_start + len)` (file offsets) lies in a page wholly
+/// past the end of a file now `file_size` bytes long: such a page faults (SIGBUS) on access.
+/// Bytes past the end but inside the last partial page read as zeros and are allowed.
+///
+/// ```
+/// use memmap_core::layout::check_not_truncated;
+/// assert!(check_not_truncated(4000, 200, 4097, 4096).is_ok());
+/// assert_eq!(check_not_truncated(8192, 1, 4097, 4096).unwrap_err().code(), "ERR_MMAP_TRUNCATED");
+/// ```
+pub fn check_not_truncated(file_start: u64, len: u64, file_size: u64, page_size: u64) -> Result<()> {
+    let mapped_end = file_size.div_ceil(page_size) * page_size;
+    let end = file_start + len;
+    if len > 0 && end > mapped_end {
+        return Err(Error::Truncated { start: file_start, end, file_size });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod truncation_tests {
+    use super::check_not_truncated;
+
+    #[test]
+    fn reads_below_the_new_end_still_work() {
+        assert!(check_not_truncated(0, 100, 2048, 4096).is_ok());
+    }
+
+    #[test]
+    fn truncated_to_zero_refuses_everything() {
+        assert!(check_not_truncated(0, 1, 0, 4096).is_err());
+    }
+
+    #[test]
+    fn empty_range_is_never_truncated() {
+        assert!(check_not_truncated(1 << 20, 0, 0, 4096).is_ok());
+    }
+}

@@ -1,0 +1,17 @@
+//! The pure-Rust core of memmap: what a mapping request means, before and after any system call
+//! that maps memory.
+//!
+//! This crate knows nothing of JavaScript. It validates open options, opens and sizes the file
+//! (with rollback when a later step fails), works out the page-aligned layout of a mapping, checks
+//! ranges, and names every failure with a stable error code. The Node binding (`crates/node`) owns
+//! the mapping itself and every `unsafe` block.
+
+pub mod error;
+pub mod file;
+pub mod layout;
+pub mod options;
+
+pub use error::{Error, Result};
+pub use file::OpenedFile;
+pub use layout::{check_range, Layout};
+pub use options::{Create, Mode, OpenOptions};

@@ -1,0 +1,56 @@
+//! The Node-API binding of memmap (napi-rs v3): conversions between JavaScript values and the
+//! core's types, and every `unsafe` block of the project, each with a `// SAFETY:` line.
+
+mod error;
+mod external_buffer;
+mod mapping;
+mod options;
+mod region;
+
+use std::sync::atomic::Ordering;
+
+use napi_derive::napi;
+
+/// The system page size in bytes.
+#[napi]
+pub fn page_size() -> u32 {
+    region::page_size() as u32
+}
+
+/// Process-wide counters, for `stats()` and for tests.
+#[napi(object)]
+pub struct NativeCounters {
+    /// External ArrayBuffers created since the process started.
+    pub external_buffers_created: f64,
+    /// External ArrayBuffers not yet finalized.
+    pub external_buffers_live: f64,
+    /// Maps whose pages are still mapped.
+    pub live_maps: f64,
+    /// Bytes those maps cover.
+    pub mapped_bytes: f64,
+}
+
+#[napi]
+pub fn counters() -> NativeCounters {
+    NativeCounters {
+        external_buffers_created: external_buffer::CREATED.load(Ordering::Relaxed) as f64,
+        external_buffers_live: external_buffer::LIVE.load(Ordering::Relaxed) as f64,
+        live_maps: region::LIVE_MAPS.load(Ordering::Relaxed) as f64,
+        mapped_bytes: region::MAPPED_BYTES.load(Ordering::Relaxed) as f64,
+    }
+}
+
+/// Whether this binary was built with the test-only hooks.
+#[napi]
+pub fn has_test_hooks() -> bool {
+    cfg!(feature = "test-hooks")
+}
+
+/// Test builds only: make external ArrayBuffer creation return `status` (0 restores it), and
+/// make 'read' maps take the truly read-only fallback.
+#[cfg(feature = "test-hooks")]
+#[napi]
+pub fn set_test_hooks(external_buffer_status: i32, force_read_only: bool) {
+    external_buffer::INJECTED_STATUS.store(external_buffer_status, Ordering::Relaxed);
+    region::FORCE_READ_ONLY_FALLBACK.store(force_read_only, Ordering::Relaxed);
+}

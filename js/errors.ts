@@ -1,0 +1,87 @@
+// Errors as node:fs shapes them: system errors carry `code`, negative `errno`, `syscall` and
+// `path`; argument errors use Node's codes and classes; library errors use ERR_MMAP_* codes.
+import { getSystemErrorMap, inspect } from 'node:util'
+
+/** The library's own error codes. */
+export type MmapErrorCode =
+  | 'ERR_MMAP_CLOSED'
+  | 'ERR_MMAP_READ_ONLY'
+  | 'ERR_MMAP_UNALIGNED'
+  | 'ERR_MMAP_VIEW_TOO_LARGE'
+  | 'ERR_MMAP_TRUNCATED'
+  | 'ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED'
+  | 'ERR_MMAP_UNSUPPORTED'
+
+type ArgCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE'
+
+/** An error with Node's `code` property, as `fs` and `util` throw them. */
+export interface CodedError extends Error {
+  code: string
+  errno?: number
+  syscall?: string
+  path?: string
+}
+
+function coded<E extends Error>(error: E, code: string): E & CodedError {
+  Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: true, configurable: true })
+  return error as E & CodedError
+}
+
+/** `Expected \`name\` to be <expected>, got <value> (<type>)`, as p-map words it. */
+function describe(value: unknown): string {
+  const type = value === null ? 'null' : typeof value
+  const shown = typeof value === 'function' ? (value.name || 'anonymous function') : inspect(value, { depth: 0, maxStringLength: 40 })
+  return `\`${shown}\` (${type})`
+}
+
+export function argError(code: ArgCode, name: string, expected: string, value: unknown): CodedError {
+  const message = `Expected \`${name}\` to be ${expected}, got ${describe(value)}`
+  return code === 'ERR_OUT_OF_RANGE' ? coded(new RangeError(message), code) : coded(new TypeError(message), code)
+}
+
+export function mmapError(code: MmapErrorCode, message: string): CodedError {
+  return coded(new Error(message), code)
+}
+
+let systemErrors: Map<number, [string, string]> | undefined
+
+/** A system error shaped like node:fs's: `${code}: ${description}, ${syscall} '${path}'`. */
+export function systemError(errno: number, syscall: string, path: string | null, fallback: string): CodedError {
+  systemErrors ??= getSystemErrorMap()
+  const uvErrno = -Math.abs(errno)
+  const [name, description] = systemErrors.get(uvErrno) ?? ['EUNKNOWN', fallback]
+  const where = path === null ? syscall : `${syscall} '${path}'`
+  const error = coded(new Error(`${name}: ${description}, ${where}`), name)
+  error.errno = uvErrno
+  error.syscall = syscall
+  if (path !== null) error.path = path
+  return error
+}
+
+interface NativeParts {
+  code: string
+  message: string
+  errno?: number
+  syscall?: string
+}
+
+function classFor(code: string): ErrorConstructor {
+  if (code === 'ERR_OUT_OF_RANGE') return RangeError
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') return TypeError
+  return Error
+}
+
+/** Rebuilds an error the binding threw (its parts travel as JSON in the message). */
+export function fromNative(error: unknown, path: string | null): unknown {
+  if (!(error instanceof Error) || !error.message.startsWith('{"code":')) return error
+  let parts: NativeParts
+  try {
+    parts = JSON.parse(error.message) as NativeParts
+  } catch {
+    return error
+  }
+  if (parts.errno !== undefined && parts.syscall !== undefined) {
+    return systemError(parts.errno, parts.syscall, path, parts.message)
+  }
+  return coded(new (classFor(parts.code))(parts.message), parts.code)
+}
