@@ -71,6 +71,26 @@ export interface OpenOptions {
   signal?: AbortSignal
 }
 
+/**
+ * An access hint (madvise on Unix). A hint the platform lacks is a no-op. 'dontneed' drops the
+ * pages: on 'read' maps that reverts stray writes; on 'copy-on-write' and anonymous maps it would
+ * discard data, so it throws `ERR_MMAP_UNSUPPORTED` there.
+ */
+export type Advice = 'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed' | 'hugepage'
+
+/** Pages of a range in memory. */
+export interface Residency {
+  /** Pages in memory. */
+  resident: number
+  /** Pages in the range. */
+  total: number
+  /**
+   * False when the kernel only reports pages this process mapped itself (Linux does so for files
+   * the caller neither owns nor may write), not the whole page cache.
+   */
+  exact: boolean
+}
+
 /** A byte range relative to the start of the mapping. */
 export interface Range {
   /** @default 0 */
@@ -120,7 +140,7 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * @throws `ERR_MMAP_CLOSED`
    */
   readonly fileSize: number
-  /** Always `false` for file maps. */
+  /** Huge pages behind an {@link allocate} map: 'hugetlb' (MAP_HUGETLB), 'thp' (MADV_HUGEPAGE) or false; always false for file maps. */
   readonly hugePages: 'hugetlb' | 'thp' | false
   /** `true` when the OS refused a private writable map and 'read' fell back to a read-only one: a stray write then faults. */
   readonly strayWritesFault: boolean
@@ -186,12 +206,112 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    */
   write(source: ArrayBufferView, byteOffset?: number | bigint, sourceOffset?: number | bigint, length?: number | bigint): number
   /**
+   * The first index of `needle` at or after `fromOffset`, or -1, with Buffer's semantics: a negative
+   * `fromOffset` counts from the end, an empty needle returns the clamped offset, a number is one
+   * byte (an integer 0-255), a string is UTF-8. Native SIMD search (memchr).
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_INVALID_ARG_TYPE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('log.txt')
+   * const firstNewline = map.indexOf('\n')
+   * ```
+   */
+  indexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint): number
+  /**
+   * The last index of `needle` that starts at or before `fromOffset` (default: the end), or -1, with
+   * Buffer's semantics. Python's `rfind(n, 0, f + len(n))` is `lastIndexOf(n, f)`.
+   * @throws as {@link MappedFile.indexOf}
+   */
+  lastIndexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint): number
+  /**
+   * {@link MappedFile.indexOf} on the libuv thread pool, for long scans. The map stays valid while
+   * the scan runs even if it is closed meanwhile.
+   * @throws as {@link MappedFile.indexOf}; rejects with an `AbortError` (code `ABORT_ERR`) when `signal` aborts
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('big.bin')
+   * const at = await map.indexOfAsync(Buffer.from('needle'), { from: 0 })
+   * ```
+   */
+  indexOfAsync(needle: string | number | ArrayBufferView, options?: { from?: number | bigint; signal?: AbortSignal }): Promise<number>
+  /**
    * Writes the range's dirty pages to the file and waits (msync MS_SYNC). A no-op that succeeds on 'read' and 'copy-on-write'.
    * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`, or the msync error
    */
   flushSync(range?: Range): void
-  /** {@link MappedFile.flushSync} as a promise. */
+  /**
+   * {@link MappedFile.flushSync} on the libuv thread pool.
+   * @example
+   * ```ts
+   * import { open } from 'memmap'
+   * await using log = await open('log.bin', { mode: 'read-write' })
+   * log.bytes[0] = 1
+   * await log.flush({ offset: 0, length: 4096 })
+   * ```
+   */
   flush(range?: Range): Promise<void>
+  /**
+   * An access hint for the pages covering `range` (madvise).
+   * @throws `ERR_MMAP_UNSUPPORTED` for 'dontneed' on 'copy-on-write' and anonymous maps; the madvise error (`syscall: 'madvise'`)
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('index.bin')
+   * map.advise('random')
+   * ```
+   */
+  advise(advice: Advice, range?: Range): void
+  /**
+   * Locks the pages covering `range` in memory: mlock2(MLOCK_ONFAULT), then populated by reads, so
+   * a 'read' map never copies the file into private memory. Needs RLIMIT_MEMLOCK room.
+   * @throws the mlock error (`EPERM`, `ENOMEM`, `EAGAIN`), `ERR_OUT_OF_RANGE`, `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('hot.bin')
+   * map.lock()
+   * ```
+   */
+  lock(range?: Range): void
+  /** Unlocks the pages covering `range` (munlock). */
+  unlock(range?: Range): void
+  /**
+   * Pages of `range` in memory (mincore).
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('data.bin')
+   * const { resident, total } = map.residency()
+   * ```
+   */
+  residency(range?: Range): Residency
+  /**
+   * Changes the protection of a 'read-write' map (mprotect). While 'read', a store through a view
+   * faults (SIGSEGV): use it to catch stray writes in development.
+   * @throws `ERR_MMAP_UNSUPPORTED` on other maps
+   */
+  protect(protection: 'read' | 'read-write'): void
+  /**
+   * Sets the map's length to `newLength`; a 'read-write' file is set to `offset + newLength` bytes.
+   * Detaches every view of the map, then remaps (mremap MREMAP_MAYMOVE on Linux). What a shrink does
+   * to other mappings of the file is the caller's business.
+   * @throws `ERR_MMAP_READ_ONLY` on 'read', `ERR_MMAP_UNSUPPORTED` on 'copy-on-write'; the ftruncate or mremap error
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using log = openSync('log.bin', { mode: 'read-write' })
+   * log.resize(log.length * 2)
+   * ```
+   */
+  resize(newLength: number | bigint): void
+  /**
+   * For 'read' (and 'copy-on-write') maps opened without `length`: follows the file to its current
+   * size (log tailing). Detaches every view. Returns the new length.
+   * @throws `ERR_MMAP_UNSUPPORTED` on other maps
+   */
+  remap(): number
   /**
    * Detaches every view the map created and unmaps. Idempotent. Await pending I/O on views first.
    * @example
@@ -232,11 +352,30 @@ export declare function openSync(file: FileArgument, options?: OpenOptions): Map
  */
 export declare function open(file: FileArgument, options?: OpenOptions): Promise<MappedFile>
 
+/**
+ * Anonymous private memory of `length` bytes, zero-filled (`path` null, mode 'read-write'). No
+ * MAP_NORESERVE, so it fails early with `ENOMEM`. `hugePages` tries MAP_HUGETLB, then MADV_HUGEPAGE;
+ * `map.hugePages` says which.
+ * @example
+ * ```ts
+ * import { allocate } from 'memmap'
+ * using scratch = allocate(1 << 20)
+ * scratch.view(Float64Array)[0] = 1
+ * ```
+ */
+export declare function allocate(length: number | bigint, options?: { hugePages?: boolean }): MappedFile
+
 /** The system page size in bytes. */
 export declare const pageSize: number
 
 /** The largest view the runtime allows, read at load: 2^32 on Node 20 and Bun, 2^53-1 on Node 22+. */
 export declare const maxViewBytes: number
+
+/** The granularity of mapping offsets (the page size on Unix); any offset works, aligned internally. */
+export declare const allocationGranularity: number
+
+/** Whether this runtime allows external ArrayBuffers (false in Electron's V8 sandbox), probed once at load. When false, `buffer`, `bytes`, `view` and `dataView` throw `ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED`; everything else works. */
+export declare const externalBuffersSupported: boolean
 
 /** Maps alive in this process and the bytes they cover. */
 export declare function stats(): { liveMaps: number; mappedBytes: number }

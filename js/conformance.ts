@@ -1,9 +1,12 @@
-// Compile-time check that the implementation matches the curated public typings (index.d.ts).
+// Compile-time checks that the implementation and the curated public typings (index.d.ts) agree:
+// every documented export and member exists, and every export and public member is documented.
 import type * as Api from '../index'
 import * as impl from './index'
 
-export const conforms: Pick<typeof Api, Exclude<keyof typeof Api, 'MappedFile'>> = impl
 type Public<T> = { [K in keyof T]: T[K] }
-export type MappedFileConforms = Public<impl.MappedFile> extends Public<Api.MappedFile> ? true : never
-const mappedFileConforms: MappedFileConforms = true
-void mappedFileConforms
+type Assert<T extends true> = T
+
+export const implementsApi: Pick<typeof Api, Exclude<keyof typeof Api, 'MappedFile'>> = impl
+export type MappedFileImplementsApi = Assert<Public<impl.MappedFile> extends Public<Api.MappedFile> ? true : false>
+export type EveryExportDocumented = Assert<[Exclude<keyof typeof impl, keyof typeof Api>] extends [never] ? true : false>
+export type EveryMemberDocumented = Assert<[Exclude<keyof impl.MappedFile, keyof Api.MappedFile>] extends [never] ? true : false>

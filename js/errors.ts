@@ -85,3 +85,37 @@ export function fromNative(error: unknown, path: string | null): unknown {
   }
   return coded(new (classFor(parts.code))(parts.message), parts.code)
 }
+
+/** Node's AbortError: `name` 'AbortError', `code` 'ABORT_ERR', the signal's reason as `cause`. */
+export function abortError(signal: AbortSignal): CodedError {
+  const error = coded(new Error('The operation was aborted', { cause: signal.reason }), 'ABORT_ERR')
+  error.name = 'AbortError'
+  return error
+}
+
+/**
+ * Settles like `promise`, but rejects with an AbortError as soon as `signal` aborts; a value that
+ * arrives after the abort is handed to `discard` (to close a map nobody will receive).
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, discard: (value: T) => void): Promise<T> {
+  if (signal === undefined) return promise
+  if (signal.aborted) {
+    promise.then(discard, () => {})
+    return Promise.reject(abortError(signal))
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        if (signal.aborted) discard(value)
+        else resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}

@@ -1,18 +1,24 @@
-// memmap: memory-mapped files for Node.js. The public API; see index.d.ts for the documented
+// memmap: memory-mapped files for Node.js. The public API; index.d.ts holds the documented
 // typings this module implements (checked by js/conformance.ts).
 import { fileURLToPath } from 'node:url'
 
-import { argError, fromNative } from './errors'
-import { MappedFile, maxViewBytes, type Mode } from './mapped-file'
+import { abortable, abortError, argError, fromNative } from './errors'
+import { ADVICE, MappedFile, maxViewBytes, type Advice, type Mode } from './mapped-file'
 import { native } from './native'
-import { boolean, byteCount, object, oneOf } from './validate'
+import { boolean, byteCount, object, oneOf, signalOf } from './validate'
 
 export { MappedFile, maxViewBytes }
-export type { Mode, Range } from './mapped-file'
+export type { Advice, Mode, Range } from './mapped-file'
 export type { CodedError, MmapErrorCode } from './errors'
 
 /** The system page size in bytes. */
 export const pageSize: number = native.pageSize()
+
+/** The granularity of mapping offsets: the page size on Unix. */
+export const allocationGranularity: number = pageSize
+
+/** Whether this runtime allows external ArrayBuffers (false inside Electron's V8 sandbox); probed once at load. */
+export const externalBuffersSupported: boolean = native.probeExternalBuffers()
 
 /** What `openSync` and `open` accept as the file. */
 export type FileArgument = string | Buffer | URL | number | { readonly fd: number }
@@ -24,6 +30,9 @@ export interface OpenOptions {
   create?: boolean | 'exclusive'
   permissions?: number
   size?: number | bigint
+  allocate?: boolean
+  populate?: boolean
+  advice?: Advice
   trackFile?: boolean
   signal?: AbortSignal
 }
@@ -76,10 +85,15 @@ function permissionsValue(value: unknown): number {
   return value
 }
 
-/**
- * Opens and maps a file. See index.d.ts for the documentation.
- */
-export function openSync(file: FileArgument, options?: OpenOptions): MappedFile {
+interface Prepared {
+  where: Target
+  mode: Mode
+  signal: AbortSignal | undefined
+  binding: Parameters<typeof native.NativeMap.openPath>[1]
+}
+
+/** Validates every argument before any system call. */
+function prepare(file: unknown, options: unknown): Prepared {
   const where = target(file)
   const o = object<OpenOptions>('options', options)
   const mode = oneOf('mode', o.mode, MODES, 'read')
@@ -87,40 +101,75 @@ export function openSync(file: FileArgument, options?: OpenOptions): MappedFile 
   if (create !== 'no' && mode !== 'read-write') {
     throw argError('ERR_INVALID_ARG_VALUE', 'create', `false with mode '${mode}' (create needs 'read-write')`, o.create)
   }
-  if (o.size !== undefined && mode !== 'read-write') {
-    throw argError('ERR_INVALID_ARG_VALUE', 'size', `undefined with mode '${mode}' (size needs 'read-write')`, o.size)
-  }
-  const bindingOptions = {
-    mode,
-    offset: o.offset === undefined ? 0 : byteCount('offset', o.offset),
-    length: o.length === undefined ? undefined : byteCount('length', o.length),
-    create,
-    permissions: permissionsValue(o.permissions),
-    size: o.size === undefined ? undefined : byteCount('size', o.size),
-    trackFile: boolean('trackFile', o.trackFile, true),
-  }
   if (create !== 'no' && where.path === null) {
     throw argError('ERR_INVALID_ARG_VALUE', 'create', 'false when mapping a descriptor', o.create)
   }
-  let handle
-  try {
-    handle =
-      where.path !== null
-        ? native.NativeMap.openPath(where.path, bindingOptions)
-        : native.NativeMap.openFd(where.fd as number, bindingOptions)
-  } catch (error) {
-    throw fromNative(error, where.path)
+  if (o.size !== undefined && mode !== 'read-write') {
+    throw argError('ERR_INVALID_ARG_VALUE', 'size', `undefined with mode '${mode}' (size needs 'read-write')`, o.size)
   }
-  return new MappedFile({ native: handle, path: where.path, mode, offset: bindingOptions.offset })
+  const advice = oneOf('advice', o.advice, ADVICE, 'normal')
+  if (advice === 'dontneed' && mode === 'copy-on-write') {
+    throw argError('ERR_INVALID_ARG_VALUE', 'advice', "not 'dontneed' with mode 'copy-on-write' (it would discard the map's private pages)", o.advice)
+  }
+  return {
+    where,
+    mode,
+    signal: signalOf('signal', o.signal),
+    binding: {
+      mode,
+      offset: o.offset === undefined ? 0 : byteCount('offset', o.offset),
+      length: o.length === undefined ? undefined : byteCount('length', o.length),
+      create,
+      permissions: permissionsValue(o.permissions),
+      size: o.size === undefined ? undefined : byteCount('size', o.size),
+      allocate: boolean('allocate', o.allocate, false),
+      populate: boolean('populate', o.populate, false),
+      advice,
+      trackFile: boolean('trackFile', o.trackFile, true),
+    },
+  }
 }
 
-/**
- * `openSync` as a promise; rejects with an AbortError if `signal` is aborted.
- */
+function wrap(p: Prepared, handle: InstanceType<typeof native.NativeMap>): MappedFile {
+  return new MappedFile({ native: handle, path: p.where.path, mode: p.mode, offset: p.binding.offset })
+}
+
+/** Opens and maps a file (see index.d.ts). */
+export function openSync(file: FileArgument, options?: OpenOptions): MappedFile {
+  const p = prepare(file, options)
+  try {
+    const handle =
+      p.where.path !== null ? native.NativeMap.openPath(p.where.path, p.binding) : native.NativeMap.openFd(p.where.fd as number, p.binding)
+    return wrap(p, handle)
+  } catch (error) {
+    throw fromNative(error, p.where.path)
+  }
+}
+
+/** Opens, sizes, maps and populates on the libuv thread pool; `signal` rejects with an AbortError. */
 export async function open(file: FileArgument, options?: OpenOptions): Promise<MappedFile> {
-  const signal = object<OpenOptions>('options', options).signal
-  signal?.throwIfAborted()
-  return openSync(file, options)
+  const p = prepare(file, options)
+  if (p.signal?.aborted) throw abortError(p.signal)
+  try {
+    const pending =
+      p.where.path !== null ? native.openPathAsync(p.where.path, p.binding) : native.openFdAsync(p.where.fd as number, p.binding)
+    const handle = await abortable(pending, p.signal, (late) => late.close())
+    return wrap(p, handle)
+  } catch (error) {
+    throw fromNative(error, p.where.path)
+  }
+}
+
+/** Anonymous private memory (`path` null), zero-filled; fails early with ENOMEM (no MAP_NORESERVE). */
+export function allocate(length: number | bigint, options?: { hugePages?: boolean }): MappedFile {
+  const len = byteCount('length', length)
+  const o = object<{ hugePages?: boolean }>('options', options)
+  const huge = boolean('hugePages', o.hugePages, false)
+  try {
+    return new MappedFile({ native: native.NativeMap.allocate(len, huge), path: null, mode: 'read-write', offset: 0 })
+  } catch (error) {
+    throw fromNative(error, null)
+  }
 }
 
 /** Process-wide counts of live maps and the bytes they cover. */
@@ -129,9 +178,7 @@ export function stats(): { liveMaps: number; mappedBytes: number } {
   return { liveMaps: c.liveMaps, mappedBytes: c.mappedBytes }
 }
 
-/**
- * @internal For tests: counters of the binding (external ArrayBuffers created and alive).
- */
+/** @internal For tests: counters of the binding (external ArrayBuffers created and alive). */
 export function _counters(): { externalBuffersCreated: number; externalBuffersLive: number; liveMaps: number; mappedBytes: number } {
   return native.counters()
 }

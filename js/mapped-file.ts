@@ -1,11 +1,15 @@
-// MappedFile: the public face of one mapping. Views are created lazily, tracked by the binding,
-// and detached by close(); read/readInto/write/flush never create an ArrayBuffer.
-import { argError, fromNative, mmapError } from './errors'
-import type { NativeMap } from './native'
-import { byteCount, bytesOf, checkRange, object } from './validate'
+// MappedFile: the public face of one mapping. ArrayBuffers are created lazily, tracked by the
+// binding and detached by close() and resize(); read/readInto/write/indexOf/flush never create
+// one. Maps larger than one ArrayBuffer serve windows from overlapping chunks.
 import { constants as bufferConstants } from 'node:buffer'
 
+import { abortable, argError, fromNative, mmapError } from './errors'
+import type { NativeMap } from './native'
+import { byteCount, bytesOf, checkRange, integer, needleOf, object, oneOf, signalOf } from './validate'
+
 export type Mode = 'read' | 'read-write' | 'copy-on-write'
+export type Advice = 'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed' | 'hugepage'
+export const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage']
 
 /** A byte range relative to the start of the mapping. */
 export interface Range {
@@ -15,19 +19,6 @@ export interface Range {
 
 /** The largest ArrayBuffer this runtime can create: 2^32 on Node 20 and Bun, 2^53-1 on Node 22+. */
 export const maxViewBytes: number = bufferConstants.MAX_LENGTH
-
-type TypedArrayConstructor =
-  | Int8ArrayConstructor
-  | Uint8ArrayConstructor
-  | Uint8ClampedArrayConstructor
-  | Int16ArrayConstructor
-  | Uint16ArrayConstructor
-  | Int32ArrayConstructor
-  | Uint32ArrayConstructor
-  | Float32ArrayConstructor
-  | Float64ArrayConstructor
-  | BigInt64ArrayConstructor
-  | BigUint64ArrayConstructor
 
 interface ViewConstructor<T> {
   readonly BYTES_PER_ELEMENT: number
@@ -41,7 +32,7 @@ const unclosed = new FinalizationRegistry<string>((what) => {
   })
 })
 
-/** Internal: what `openSync` hands the constructor. */
+/** Internal: what `openSync`, `open` and `allocate` hand the constructor. */
 export interface MappedFileInit {
   native: NativeMap
   path: string | null
@@ -49,20 +40,24 @@ export interface MappedFileInit {
   offset: number
 }
 
-/** One mapped range of a file. Create it with `openSync` or `open`. */
+/** One mapped range of a file, or anonymous memory. Create it with `openSync`, `open` or `allocate`. */
 export class MappedFile {
   readonly #path: string | null
   readonly #mode: Mode
   readonly #offset: number
-  readonly #length: number
+  #length: number
   #native: NativeMap | null
   #buffer: ArrayBuffer | undefined
   #bytes: Uint8Array | undefined
-  /** Views over an 8-aligned buffer when `offset` is not: `#aligned` starts `offset % 8` early. */
-  #aligned: ArrayBuffer | undefined
+  /**
+   * Views are built over chunks that start `#shift = offset % 8` bytes before the map (so
+   * alignment in the file is alignment in the chunk). Chunk k covers, in those shifted
+   * coordinates, [k * stride, k * stride + maxViewBytes); a map that fits is one chunk.
+   */
+  #chunks: (ArrayBuffer | undefined)[] = []
   readonly #shift: number
 
-  /** @internal Use `openSync` or `open`. */
+  /** @internal Use `openSync`, `open` or `allocate`. */
   constructor(init: MappedFileInit) {
     this.#native = init.native
     this.#path = init.path
@@ -70,7 +65,7 @@ export class MappedFile {
     this.#offset = init.offset
     this.#length = init.native.length
     this.#shift = init.offset % 8
-    const what = `${init.path === null ? 'a descriptor' : `'${init.path}'`} (${this.#length} bytes)`
+    const what = init.path === null ? `anonymous memory or a descriptor (${this.#length} bytes)` : `'${init.path}' (${this.#length} bytes)`
     unclosed.register(this, what, this)
   }
 
@@ -96,10 +91,10 @@ export class MappedFile {
   get fileSize(): number {
     return this.#call((n) => n.fileSize())
   }
-  /** Huge pages backing the map: always false for file maps. */
+  /** Huge pages backing the map: 'hugetlb' or 'thp' for `allocate(n, { hugePages: true })`, else false. */
   get hugePages(): 'hugetlb' | 'thp' | false {
-    this.#live()
-    return false
+    const kind = this.#live().hugePages
+    return kind === 'hugetlb' || kind === 'thp' ? kind : false
   }
   /** True when the OS refused a private writable map and 'read' fell back to a read-only one. */
   get strayWritesFault(): boolean {
@@ -110,8 +105,10 @@ export class MappedFile {
   get buffer(): ArrayBuffer {
     const n = this.#live()
     if (this.#buffer === undefined) {
-      this.#checkViewSize(this.#length)
-      this.#buffer = this.#length === 0 ? new ArrayBuffer(0) : this.#create(n, 0)
+      if (this.#length > maxViewBytes) {
+        throw mmapError('ERR_MMAP_VIEW_TOO_LARGE', `the map's ${this.#length} bytes exceed this runtime's view limit of ${maxViewBytes} bytes; use view(), dataView() or read() on a window`)
+      }
+      this.#buffer = this.#shift === 0 ? this.#chunk(0) : this.#create(n, 0, 0, this.#length)
     }
     return this.#buffer
   }
@@ -126,55 +123,50 @@ export class MappedFile {
    * A zero-copy TypedArray over `[byteOffset, byteOffset + length * BYTES_PER_ELEMENT)`.
    * `(offset + byteOffset)` must be a multiple of the element size.
    */
-  view<T>(Type: ViewConstructor<T> | TypedArrayConstructor | typeof Buffer, byteOffset: number | bigint = 0, length?: number | bigint): T {
+  view<T>(Type: ViewConstructor<T> | typeof Buffer, byteOffset: number | bigint = 0, length?: number | bigint): T {
     this.#live()
     if (Type === Buffer) {
-      const start = byteCount('byteOffset', byteOffset)
-      const count = length === undefined ? this.#length - Math.min(start, this.#length) : byteCount('length', length)
-      checkRange('byteOffset', start, count, this.#length)
-      return Buffer.from(this.#alignedBuffer(), this.#shift + start, count) as T
+      const [start, count] = this.#window('byteOffset', byteOffset, length, 1)
+      const [ab, at] = this.#windowBuffer(start, count)
+      return Buffer.from(ab, at, count) as T
     }
     if (typeof Type !== 'function' || typeof (Type as ViewConstructor<T>).BYTES_PER_ELEMENT !== 'number') {
       throw argError('ERR_INVALID_ARG_TYPE', 'Type', 'a TypedArray constructor', Type)
     }
     const size = (Type as ViewConstructor<T>).BYTES_PER_ELEMENT
-    const start = byteCount('byteOffset', byteOffset)
-    if (start > this.#length) throw argError('ERR_OUT_OF_RANGE', 'byteOffset', `at most ${this.#length}`, byteOffset)
+    const [start, count] = this.#window('byteOffset', byteOffset, length, size)
     if ((this.#offset + start) % size !== 0) {
       throw mmapError(
         'ERR_MMAP_UNALIGNED',
         `offset + byteOffset (${this.#offset} + ${start}) must be a multiple of ${Type.name}.BYTES_PER_ELEMENT (${size})`,
       )
     }
-    const count = length === undefined ? Math.floor((this.#length - start) / size) : byteCount('length', length)
-    checkRange('byteOffset', start, count * size, this.#length)
-    return new (Type as ViewConstructor<T>)(this.#alignedBuffer(), this.#shift + start, count)
+    const [ab, at] = this.#windowBuffer(start, count * size)
+    return new (Type as ViewConstructor<T>)(ab, at, count)
   }
 
   /** A DataView over `[byteOffset, byteOffset + byteLength)`. */
   dataView(byteOffset: number | bigint = 0, byteLength?: number | bigint): DataView {
     this.#live()
-    const start = byteCount('byteOffset', byteOffset)
-    if (start > this.#length) throw argError('ERR_OUT_OF_RANGE', 'byteOffset', `at most ${this.#length}`, byteOffset)
-    const count = byteLength === undefined ? this.#length - start : byteCount('byteLength', byteLength)
-    checkRange('byteOffset', start, count, this.#length)
-    return new DataView(this.#alignedBuffer(), this.#shift + start, count)
+    const [start, count] = this.#window('byteOffset', byteOffset, byteLength, 1)
+    const [ab, at] = this.#windowBuffer(start, count)
+    return new DataView(ab, at, count)
   }
 
   /** A fresh copy of `[byteOffset, byteOffset + length)`. */
   read(byteOffset: number | bigint, length: number | bigint): Buffer {
+    const n = this.#live()
     const start = byteCount('byteOffset', byteOffset)
     const count = byteCount('length', length)
-    const n = this.#live()
     checkRange('byteOffset', start, count, this.#length)
     return this.#call(() => n.read(start, count)) as Buffer
   }
 
   /** Copies `target.byteLength` bytes from `byteOffset` into `target`; returns the count. */
   readInto(target: ArrayBufferView, byteOffset: number | bigint = 0): number {
+    const n = this.#live()
     const into = bytesOf('target', target)
     const start = byteCount('byteOffset', byteOffset)
-    const n = this.#live()
     checkRange('byteOffset', start, into.byteLength, this.#length)
     return this.#call(() => n.readInto(into, start))
   }
@@ -184,28 +176,124 @@ export class MappedFile {
    * on error, nothing. Returns the count. Not allowed on 'read' maps.
    */
   write(source: ArrayBufferView, byteOffset: number | bigint = 0, sourceOffset: number | bigint = 0, length?: number | bigint): number {
+    const n = this.#live()
     const all = bytesOf('source', source)
     const from = byteCount('sourceOffset', sourceOffset)
     if (from > all.byteLength) throw argError('ERR_OUT_OF_RANGE', 'sourceOffset', `at most ${all.byteLength}`, sourceOffset)
     const count = length === undefined ? all.byteLength - from : byteCount('length', length)
     checkRange('sourceOffset', from, count, all.byteLength)
     const start = byteCount('byteOffset', byteOffset)
-    const n = this.#live()
     if (this.#mode === 'read') throw mmapError('ERR_MMAP_READ_ONLY', "write() needs mode 'read-write' or 'copy-on-write'")
     checkRange('byteOffset', start, count, this.#length)
     const slice = from === 0 && count === all.byteLength ? all : all.subarray(from, from + count)
     return this.#call(() => n.write(slice, start))
   }
 
-  /** Writes dirty pages of the range to the file and waits (msync MS_SYNC). No-op unless 'read-write'. */
-  flushSync(range?: Range): void {
-    const [start, count] = this.#range(range)
-    this.#call((n) => n.flush(start, count))
+  /** First index of `needle` at or after `fromOffset` (negative counts from the end), or -1; Buffer's semantics. */
+  indexOf(needle: string | number | ArrayBufferView, fromOffset: number | bigint = 0): number {
+    const n = this.#live()
+    const bytes = needleOf(needle)
+    const from = integer('fromOffset', fromOffset)
+    return this.#call(() => n.indexOf(bytes, from))
   }
 
-  /** `flushSync` as a promise. */
+  /** Last index of `needle` starting at or before `fromOffset` (default: the end), or -1; Buffer's semantics. */
+  lastIndexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint): number {
+    const n = this.#live()
+    const bytes = needleOf(needle)
+    const from = fromOffset === undefined ? this.#length : integer('fromOffset', fromOffset)
+    return this.#call(() => n.lastIndexOf(bytes, from))
+  }
+
+  /** `indexOf` on the thread pool, for long scans; `signal` rejects the promise with an AbortError. */
+  async indexOfAsync(needle: string | number | ArrayBufferView, options?: { from?: number | bigint; signal?: AbortSignal }): Promise<number> {
+    const n = this.#live()
+    const o = object<{ from?: number | bigint; signal?: AbortSignal }>('options', options)
+    const bytes = needleOf(needle)
+    const from = o.from === undefined ? 0 : integer('options.from', o.from)
+    const signal = signalOf('options.signal', o.signal)
+    try {
+      return await abortable(this.#call(() => n.indexOfAsync(bytes, from)), signal, () => {})
+    } catch (error) {
+      throw fromNative(error, this.#path)
+    }
+  }
+
+  /** Writes dirty pages of the range to the file and waits (msync MS_SYNC). No-op unless a 'read-write' file map. */
+  flushSync(range?: Range): void {
+    const n = this.#live()
+    const [start, count] = this.#range(range)
+    this.#call(() => n.flush(start, count))
+  }
+
+  /** `flushSync` on the thread pool. */
   async flush(range?: Range): Promise<void> {
-    this.flushSync(range)
+    const n = this.#live()
+    const [start, count] = this.#range(range)
+    try {
+      await this.#call(() => n.flushAsync(start, count))
+    } catch (error) {
+      throw fromNative(error, this.#path)
+    }
+  }
+
+  /** An access hint for the range (madvise). 'dontneed' throws ERR_MMAP_UNSUPPORTED on 'copy-on-write' and anonymous maps. */
+  advise(advice: Advice, range?: Range): void {
+    const n = this.#live()
+    const a = oneOf('advice', advice, ADVICE, 'normal')
+    if (advice === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'advice', 'a string', advice)
+    const [start, count] = this.#range(range)
+    this.#call(() => n.advise(a, start, count))
+  }
+
+  /** Locks the range in memory (mlock2 MLOCK_ONFAULT, then populated by reads: no private copies). */
+  lock(range?: Range): void {
+    const n = this.#live()
+    const [start, count] = this.#range(range)
+    this.#call(() => n.lock(start, count))
+  }
+
+  /** Unlocks the range (munlock). */
+  unlock(range?: Range): void {
+    const n = this.#live()
+    const [start, count] = this.#range(range)
+    this.#call(() => n.unlock(start, count))
+  }
+
+  /** Pages of the range in memory (mincore). `exact` is false where the kernel reports only this process's own pages. */
+  residency(range?: Range): { resident: number; total: number; exact: boolean } {
+    const n = this.#live()
+    const [start, count] = this.#range(range)
+    return this.#call(() => n.residency(start, count))
+  }
+
+  /** Changes the protection of a 'read-write' map (mprotect). A store into a 'read' protected map faults. */
+  protect(protection: 'read' | 'read-write'): void {
+    const n = this.#live()
+    const p = oneOf('protection', protection, ['read', 'read-write'] as const, 'read')
+    if (protection === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'protection', 'a string', protection)
+    if (this.#mode !== 'read-write') throw mmapError('ERR_MMAP_UNSUPPORTED', "protect() needs a 'read-write' map")
+    this.#call(() => n.protect(p === 'read-write'))
+  }
+
+  /**
+   * Sets the map's length (and a 'read-write' file to `offset + newLength`), detaching every view.
+   * 'read' throws ERR_MMAP_READ_ONLY, 'copy-on-write' ERR_MMAP_UNSUPPORTED.
+   */
+  resize(newLength: number | bigint): void {
+    const n = this.#live()
+    const len = byteCount('newLength', newLength)
+    this.#dropViews()
+    this.#call(() => n.resize(len))
+    this.#length = n.length
+  }
+
+  /** For 'read' maps opened without `length`: follows the file's current size. Returns the new length. */
+  remap(): number {
+    const n = this.#live()
+    this.#dropViews()
+    this.#length = this.#call(() => n.remap())
+    return this.#length
   }
 
   /**
@@ -216,7 +304,7 @@ export class MappedFile {
     const n = this.#native
     if (n === null) return
     this.#native = null
-    this.#buffer = this.#bytes = this.#aligned = undefined
+    this.#dropViews()
     unclosed.unregister(this)
     try {
       n.close()
@@ -231,12 +319,15 @@ export class MappedFile {
 
   /** Flushes a 'read-write' map, then closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#native !== null && this.#mode === 'read-write') await this.flush()
-    this.close()
+    try {
+      if (this.#native !== null && this.#mode === 'read-write') await this.flush()
+    } finally {
+      this.close()
+    }
   }
 
   #live(): NativeMap {
-    if (this.#native === null) throw mmapError('ERR_MMAP_CLOSED', `the map of ${this.#path ?? 'a descriptor'} is closed`)
+    if (this.#native === null) throw mmapError('ERR_MMAP_CLOSED', `the map of ${this.#path ?? 'anonymous memory or a descriptor'} is closed`)
     return this.#native
   }
 
@@ -249,25 +340,58 @@ export class MappedFile {
     }
   }
 
-  #checkViewSize(bytes: number): void {
+  #dropViews(): void {
+    this.#buffer = this.#bytes = undefined
+    this.#chunks = []
+  }
+
+  #create(n: NativeMap, shift: number, start: number, length: number): ArrayBuffer {
+    return this.#call(() => n.createBuffer(shift, start, length)) as ArrayBuffer
+  }
+
+  /** Validates a `[start, start + count * size)` window; `count` defaults to what fits. */
+  #window(name: string, byteOffset: number | bigint, count: number | bigint | undefined, size: number): [number, number] {
+    const start = byteCount(name, byteOffset)
+    if (start > this.#length) throw argError('ERR_OUT_OF_RANGE', name, `at most ${this.#length}`, byteOffset)
+    const n = count === undefined ? Math.floor((this.#length - start) / size) : byteCount('length', count)
+    checkRange(name, start, n * size, this.#length)
+    return [start, n]
+  }
+
+  /** An ArrayBuffer and a byte offset in it where map byte `start` lies, covering `bytes` bytes. */
+  #windowBuffer(start: number, bytes: number): [ArrayBuffer, number] {
+    const n = this.#live()
     if (bytes > maxViewBytes) {
       throw mmapError('ERR_MMAP_VIEW_TOO_LARGE', `a view of ${bytes} bytes exceeds this runtime's limit of ${maxViewBytes} bytes`)
     }
-  }
-
-  #create(n: NativeMap, shift: number): ArrayBuffer {
-    return this.#call(() => n.createBuffer(shift)) as ArrayBuffer
-  }
-
-  /** The buffer views are built over: `buffer` itself when `offset` is 8-aligned. */
-  #alignedBuffer(): ArrayBuffer {
-    if (this.#shift === 0) return this.buffer
-    if (this.#aligned === undefined) {
-      const n = this.#live()
-      this.#checkViewSize(this.#length + this.#shift)
-      this.#aligned = this.#length === 0 ? new ArrayBuffer(this.#shift) : this.#create(n, this.#shift)
+    const shifted = start + this.#shift
+    if (this.#length + this.#shift <= maxViewBytes) return [this.#chunk(0), shifted]
+    const stride = Math.floor(maxViewBytes / 2 / 8) * 8
+    const k = Math.floor(shifted / stride)
+    if (shifted - k * stride + bytes <= Math.min(maxViewBytes, this.#length + this.#shift - k * stride)) {
+      return [this.#chunk(k), shifted - k * stride]
     }
-    return this.#aligned
+    // Longer than half a chunk and straddling: a buffer of its own (tracked, detached by close).
+    const own = (this.#offset + start) % 8
+    return [this.#create(n, own, start, bytes + own), own]
+  }
+
+  /** Chunk k of the view cache, created on first use. */
+  #chunk(k: number): ArrayBuffer {
+    let chunk = this.#chunks[k]
+    if (chunk === undefined) {
+      const n = this.#live()
+      const whole = this.#length + this.#shift
+      if (whole <= maxViewBytes) {
+        chunk = this.#length === 0 ? new ArrayBuffer(this.#shift) : this.#create(n, this.#shift, 0, whole)
+      } else {
+        const stride = Math.floor(maxViewBytes / 2 / 8) * 8
+        const begin = k * stride // in shifted coordinates
+        chunk = this.#create(n, this.#shift, begin, Math.min(maxViewBytes, whole - begin))
+      }
+      this.#chunks[k] = chunk
+    }
+    return chunk
   }
 
   #range(range: Range | undefined): [number, number] {

@@ -56,3 +56,29 @@ export function bytesOf(name: string, value: unknown): Uint8Array {
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
   throw argError('ERR_INVALID_ARG_TYPE', name, 'a TypedArray, Buffer or DataView', value)
 }
+
+/** An integer that may be negative (search offsets count from the end when negative). */
+export function integer(name: string, value: unknown): number {
+  if (typeof value === 'bigint') value = Number(value)
+  if (typeof value !== 'number') throw argError('ERR_INVALID_ARG_TYPE', name, 'an integer', value)
+  if (!Number.isSafeInteger(value)) throw argError('ERR_OUT_OF_RANGE', name, 'a safe integer', value)
+  return value
+}
+
+/** A search needle: bytes, a string (UTF-8) or a byte value 0-255. */
+export function needleOf(value: unknown): Uint8Array {
+  if (typeof value === 'string') return Buffer.from(value, 'utf8')
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0 || value > 255) throw argError('ERR_OUT_OF_RANGE', 'needle', 'an integer in [0, 255]', value)
+    return Uint8Array.of(value)
+  }
+  if (ArrayBuffer.isView(value)) return bytesOf('needle', value)
+  throw argError('ERR_INVALID_ARG_TYPE', 'needle', 'a string, a byte value or an ArrayBufferView', value)
+}
+
+/** An AbortSignal, or undefined. */
+export function signalOf(name: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined
+  if (!(value instanceof AbortSignal)) throw argError('ERR_INVALID_ARG_TYPE', name, 'an AbortSignal', value)
+  return value
+}

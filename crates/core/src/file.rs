@@ -75,6 +75,11 @@ impl OpenedFile {
         Ok(())
     }
 
+    /// The size the file had before this call grew it, if it did.
+    pub fn grown_from(&self) -> Option<u64> {
+        self.grown_from
+    }
+
     /// Current size of the file, by `fstat` on the descriptor.
     pub fn current_size(file: &File) -> Result<u64> {
         file.metadata().map(|m| m.len()).map_err(|e| Error::io("fstat", e))
@@ -92,6 +97,16 @@ impl OpenedFile {
 }
 
 fn open_or_create(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
+    open_or_create_inner(path, opts).map_err(|e| match e.raw_os_error() {
+        // open(2) refuses sockets with ENXIO: report them like every other non-regular file.
+        Some(libc::ENXIO) if std::fs::metadata(path).is_ok_and(|m| m.file_type().is_socket()) => {
+            Error::Unsupported("only regular files can be mapped; this is a socket".into())
+        }
+        _ => e,
+    })
+}
+
+fn open_or_create_inner(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
     let mut fs_opts = FsOpenOptions::new();
     fs_opts
         .read(true)

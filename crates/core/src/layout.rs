@@ -34,9 +34,11 @@ impl Layout {
         }
         let length = match length {
             None => file_size - offset,
-            Some(length) if length > file_size - offset => return Err(Error::OutOfRange(format!(
+            Some(length) if length > file_size - offset => {
+                return Err(Error::OutOfRange(format!(
                 "expected `offset + length` to be at most the file size {file_size}, got {offset} + {length}"
-            ))),
+            )))
+            }
             Some(length) => length,
         };
         if usize::try_from(length).is_err() {
@@ -159,4 +161,19 @@ mod truncation_tests {
     fn empty_range_is_never_truncated() {
         assert!(check_not_truncated(1 << 20, 0, 0, 4096).is_ok());
     }
+}
+
+/// The page-aligned span covering `[start, start + len)` of a map whose first byte lies `delta`
+/// bytes past a page boundary. Returns (offset from that page boundary, length), both multiples
+/// of the page size except that the length covers the last partial page.
+///
+/// ```
+/// use memmap_core::layout::page_span;
+/// assert_eq!(page_span(0, 10, 100, 4096), (0, 4096));
+/// assert_eq!(page_span(5000, 4096, 100, 4096), (4096, 8192));
+/// ```
+pub fn page_span(start: u64, len: u64, delta: u64, page_size: u64) -> (u64, u64) {
+    let first = (delta + start) / page_size * page_size;
+    let end = (delta + start + len).div_ceil(page_size) * page_size;
+    (first, end - first)
 }

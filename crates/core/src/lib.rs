@@ -10,8 +10,9 @@ pub mod error;
 pub mod file;
 pub mod layout;
 pub mod options;
+pub mod search;
 
 pub use error::{Error, Result};
 pub use file::OpenedFile;
 pub use layout::{check_range, Layout};
-pub use options::{Create, Mode, OpenOptions};
+pub use options::{Advice, Create, Mode, OpenOptions};

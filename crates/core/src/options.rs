@@ -134,3 +134,33 @@ mod tests {
         assert_eq!(opts.validate().unwrap_err().code(), "ERR_INVALID_ARG_VALUE");
     }
 }
+
+/// An access hint (madvise on Unix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advice {
+    Normal,
+    Sequential,
+    Random,
+    WillNeed,
+    DontNeed,
+    HugePage,
+}
+
+impl Advice {
+    /// Parses the JavaScript name of an advice.
+    pub fn parse(name: &str) -> crate::Result<Advice> {
+        Ok(match name {
+            "normal" => Advice::Normal,
+            "sequential" => Advice::Sequential,
+            "random" => Advice::Random,
+            "willneed" => Advice::WillNeed,
+            "dontneed" => Advice::DontNeed,
+            "hugepage" => Advice::HugePage,
+            other => {
+                return Err(Error::InvalidValue(format!(
+                    "expected `advice` to be 'normal', 'sequential', 'random', 'willneed', 'dontneed' or 'hugepage', got '{other}'"
+                )))
+            }
+        })
+    }
+}

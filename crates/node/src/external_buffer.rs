@@ -52,42 +52,71 @@ unsafe extern "C" fn finalize(_env: sys::napi_env, _data: *mut c_void, hint: *mu
     LIVE.fetch_sub(1, Ordering::Relaxed);
 }
 
-fn create_raw(
+/// Test builds: the injected status, first read from `MEMMAP_TEST_EXTERNAL_STATUS` so a child
+/// process can start with it (the load-time probe sees it too).
+#[cfg(feature = "test-hooks")]
+fn injected_status() -> sys::napi_status {
+    static FROM_ENV: std::sync::Once = std::sync::Once::new();
+    FROM_ENV.call_once(|| {
+        if let Some(status) = std::env::var("MEMMAP_TEST_EXTERNAL_STATUS").ok().and_then(|s| s.parse().ok()) {
+            INJECTED_STATUS.store(status, Ordering::Relaxed);
+        }
+    });
+    INJECTED_STATUS.load(Ordering::Relaxed)
+}
+
+/// # Safety
+/// `data` is valid for `len` bytes until `finalize` runs with `hint` (or forever with no finalizer).
+unsafe fn create_raw(
     env: sys::napi_env,
     data: *mut u8,
     len: usize,
-    hint: *mut Hint,
+    finalize: sys::napi_finalize,
+    hint: *mut c_void,
     result: &mut sys::napi_value,
 ) -> sys::napi_status {
     #[cfg(feature = "test-hooks")]
     {
-        let injected = INJECTED_STATUS.load(Ordering::Relaxed);
+        let injected = injected_status();
         if injected != 0 {
             return injected;
         }
     }
-    // SAFETY: `data` is valid for `len` bytes while `hint` holds its region (see region.rs);
-    // `finalize` matches napi_finalize and takes ownership of `hint` when it runs.
-    unsafe {
-        sys::napi_create_external_arraybuffer(env, data.cast(), len, Some(finalize), hint.cast(), result)
-    }
+    // SAFETY: the caller's contract: `data` outlives the buffer; `finalize` takes `hint`.
+    unsafe { sys::napi_create_external_arraybuffer(env, data.cast(), len, finalize, hint, result) }
 }
 
-/// Creates an ArrayBuffer over `len` bytes at `region.ptr() - shift` and a weak reference to it.
+/// Whether the runtime allows external ArrayBuffers: creates one over a small leaked block
+/// (never handed to JavaScript) and reads the status.
+pub fn probe(env: sys::napi_env) -> bool {
+    static BLOCK: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let block = *BLOCK.get_or_init(|| Box::leak(Box::new([0u8; 8])).as_mut_ptr() as usize) as *mut u8;
+    let mut value = ptr::null_mut();
+    // SAFETY: `block` is a leaked 8-byte allocation, valid forever; no finalizer is needed.
+    let status = unsafe { create_raw(env, block, 8, None, ptr::null_mut(), &mut value) };
+    status == sys::Status::napi_ok
+}
+
+/// Creates an ArrayBuffer over `len` bytes at `region.ptr() + start - shift` and a weak
+/// reference to it. The caller checked `shift <= delta + start` and `start + len <= length + shift`.
 pub fn create(
     env: sys::napi_env,
     region: &Arc<Region>,
+    start: usize,
     shift: usize,
     len: usize,
 ) -> Result<(sys::napi_value, Tracked)> {
-    debug_assert!(shift <= region.delta() && len <= region.len() + shift);
+    debug_assert!(shift <= region.delta() + start && start + len <= region.len() + shift);
     let finalized = Arc::new(AtomicBool::new(false));
     let hint =
         Box::into_raw(Box::new(Hint { _region: Arc::clone(region), finalized: Arc::clone(&finalized) }));
-    // SAFETY: `shift <= delta`, so the pointer stays inside the OS mapping (region.rs).
-    let data = unsafe { region.ptr().sub(shift) };
+    // SAFETY: `shift <= delta + start`, so the pointer stays inside the OS mapping, which starts
+    // `delta` bytes before `ptr` (region.rs).
+    let data = unsafe { region.ptr().sub(region.delta()).add(region.delta() + start - shift) };
     let mut value = ptr::null_mut();
-    let status = create_raw(env, data, len, hint, &mut value);
+    // SAFETY: `data` is valid for `len` bytes while `hint` holds its region (region.rs);
+    // `finalize` matches napi_finalize and takes ownership of `hint` when it runs.
+    let status = unsafe { create_raw(env, data, len, Some(finalize), hint.cast(), &mut value) };
     if let Err(e) = status_to_result(status) {
         // On failure Node may already have run the finalizer (it did on Node 20); Bun has not.
         // The flag tells which: free the hint only if nobody did.

@@ -1,11 +1,18 @@
 //! The Node-API binding of memmap (napi-rs v3): conversions between JavaScript values and the
 //! core's types, and every `unsafe` block of the project, each with a `// SAFETY:` line.
 
+// `#[napi]` functions are only referenced by the registration code of non-test builds.
+#![cfg_attr(test, allow(dead_code))]
+
+mod access;
 mod error;
 mod external_buffer;
 mod mapping;
+mod memory;
 mod options;
+mod os;
 mod region;
+mod tasks;
 
 use std::sync::atomic::Ordering;
 
@@ -14,7 +21,7 @@ use napi_derive::napi;
 /// The system page size in bytes.
 #[napi]
 pub fn page_size() -> u32 {
-    region::page_size() as u32
+    os::page_size() as u32
 }
 
 /// Process-wide counters, for `stats()` and for tests.
@@ -38,6 +45,12 @@ pub fn counters() -> NativeCounters {
         live_maps: region::LIVE_MAPS.load(Ordering::Relaxed) as f64,
         mapped_bytes: region::MAPPED_BYTES.load(Ordering::Relaxed) as f64,
     }
+}
+
+/// Whether the runtime allows external ArrayBuffers (false in Electron's V8 sandbox).
+#[napi]
+pub fn probe_external_buffers(env: napi::Env) -> bool {
+    external_buffer::probe(env.raw())
 }
 
 /// Whether this binary was built with the test-only hooks.

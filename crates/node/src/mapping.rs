@@ -1,57 +1,130 @@
-//! `NativeMap`: one mapping as the TypeScript `MappedFile` drives it. Conversions and checks
-//! only; the pages live in [`Region`], the ArrayBuffers in `external_buffer`.
+//! `NativeMap`: one mapping as the TypeScript `MappedFile` drives it. This file opens, creates
+//! views and closes; `access.rs` copies and searches, `memory.rs` advises, locks and resizes,
+//! `tasks.rs` runs the same work on the thread pool.
 
 use std::fs::File;
 use std::os::fd::BorrowedFd;
-use std::ptr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use memmap_core::layout::check_not_truncated;
-use memmap_core::{check_range, Error, Layout, Mode, OpenOptions, OpenedFile};
-use napi::bindgen_prelude::{ObjectFinalize, Uint8ArraySlice, Unknown};
-use napi::{sys, Env, Result};
+use memmap_core::{check_range, Advice, Create, Error, Layout, Mode, OpenOptions, OpenedFile};
+use napi::bindgen_prelude::{ObjectFinalize, Unknown};
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
 use crate::external_buffer::{self, Tracked};
-use crate::options::{byte_count, BindingOpenOptions};
-use crate::region::{page_size, Region};
+use crate::options::{byte_count, AfterMap, BindingOpenOptions};
+use crate::os;
+use crate::region::{HugePages, Region};
+
+/// Where to open: a path, or a dup of a caller's descriptor.
+pub enum Target {
+    Path(String),
+    Fd(File),
+}
+
+/// A map made off the JavaScript thread, not yet wrapped (everything in it is `Send`).
+pub struct Opened {
+    region: Region,
+    file: File,
+    layout: Layout,
+    stray_writes_fault: bool,
+    size_at_open: u64,
+    options: OpenOptions,
+}
+
+/// Opens, sizes, maps, advises and populates; on any failure undoes what it did to the file.
+pub fn open_blocking(target: Target, options: OpenOptions, after: AfterMap) -> memmap_core::Result<Opened> {
+    let mut opened = match target {
+        Target::Path(path) => OpenedFile::open(path.as_ref(), &options)?,
+        Target::Fd(file) => OpenedFile::from_file(file, &options)?,
+    };
+    match map_opened(&opened, &options, after) {
+        Ok((region, layout, stray_writes_fault)) => {
+            let size_at_open = opened.size;
+            Ok(Opened { region, file: opened.file, layout, stray_writes_fault, size_at_open, options })
+        }
+        Err(e) => {
+            opened.rollback();
+            Err(e)
+        }
+    }
+}
+
+fn map_opened(
+    opened: &OpenedFile,
+    options: &OpenOptions,
+    after: AfterMap,
+) -> memmap_core::Result<(Region, Layout, bool)> {
+    if let (true, Some(from)) = (after.allocate, opened.grown_from()) {
+        os::reserve(&opened.file, from, opened.size - from)?;
+    }
+    let layout = Layout::new(options.offset, options.length, opened.size, os::page_size() as u64)?;
+    let (region, stray_writes_fault) = Region::map(&opened.file, &layout, options.mode)?;
+    if region.len() > 0 {
+        let (ptr, span) = region.span(0, region.len());
+        if after.advice != Advice::Normal {
+            // SAFETY: `span` covers the whole live mapping just made, page-aligned.
+            unsafe { os::advise(ptr, span, after.advice) }?;
+        }
+        if after.populate {
+            // SAFETY: as above; the mapping is readable in every mode.
+            unsafe { os::populate_read(ptr, span) }?;
+        }
+    }
+    Ok((region, layout, stray_writes_fault))
+}
+
+pub fn dup_fd(fd: i32) -> memmap_core::Result<File> {
+    // SAFETY: fcntl(F_GETFD) only inspects the descriptor table; an invalid fd is EBADF.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+        return Err(Error::last_os("fstat"));
+    }
+    // SAFETY: `fd` is open (checked just above) and only borrowed for the dup (F_DUPFD_CLOEXEC).
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    borrowed.try_clone_to_owned().map(File::from).map_err(|e| Error::io("dup", e))
+}
 
 #[napi(custom_finalize)]
 pub struct NativeMap {
-    region: Option<Arc<Region>>,
-    /// The descriptor size checks use (O_CLOEXEC); `None` with `trackFile: false` or once closed.
-    file: Option<File>,
-    mode: Mode,
-    offset: u64,
-    length: usize,
-    size_at_open: u64,
-    stray_writes_fault: bool,
-    buffers: Vec<Tracked>,
+    pub(crate) region: Option<Arc<Region>>,
+    /// The descriptor size checks use (O_CLOEXEC); `None` with `trackFile: false`, for anonymous
+    /// maps, or once closed.
+    pub(crate) file: Option<Arc<File>>,
+    /// Kept for `resize`/`remap` even with `trackFile: false`.
+    pub(crate) remap_file: Option<Arc<File>>,
+    pub(crate) mode: Mode,
+    pub(crate) anonymous: bool,
+    pub(crate) offset: u64,
+    pub(crate) length: usize,
+    pub(crate) explicit_length: bool,
+    pub(crate) size_at_open: u64,
+    pub(crate) stray_writes_fault: bool,
+    pub(crate) huge_pages: HugePages,
+    pub(crate) buffers: Vec<Tracked>,
 }
 
-fn map_opened(mut opened: OpenedFile, options: &OpenOptions) -> memmap_core::Result<NativeMap> {
-    let mapped = Layout::new(options.offset, options.length, opened.size, page_size() as u64)
-        .and_then(|layout| Region::map(&opened.file, &layout, options.mode).map(|r| (layout, r)));
-    let (layout, (region, stray_writes_fault)) = match mapped {
-        Ok(ok) => ok,
-        Err(e) => {
-            opened.rollback();
-            return Err(e);
+impl NativeMap {
+    pub fn from_opened(o: Opened) -> NativeMap {
+        let file = Arc::new(o.file);
+        let writable = o.options.mode == Mode::ReadWrite;
+        NativeMap {
+            length: o.region.len(),
+            region: Some(Arc::new(o.region)),
+            file: o.options.track_file.then(|| Arc::clone(&file)),
+            remap_file: (writable || o.options.length.is_none()).then_some(file),
+            mode: o.options.mode,
+            anonymous: false,
+            offset: o.layout.offset,
+            explicit_length: o.options.length.is_some(),
+            size_at_open: o.size_at_open,
+            stray_writes_fault: o.stray_writes_fault,
+            huge_pages: HugePages::None,
+            buffers: Vec::new(),
         }
-    };
-    let size_at_open = opened.size;
-    Ok(NativeMap {
-        region: Some(Arc::new(region)),
-        file: options.track_file.then_some(opened.file),
-        mode: options.mode,
-        offset: layout.offset,
-        length: layout.length as usize,
-        size_at_open,
-        stray_writes_fault,
-        buffers: Vec::new(),
-    })
+    }
 }
 
 #[napi]
@@ -59,29 +132,42 @@ impl NativeMap {
     /// Opens and maps the file at `path`.
     #[napi(factory)]
     pub fn open_path(path: String, options: BindingOpenOptions) -> Result<NativeMap> {
-        let options = OpenOptions::try_from(options).into_napi()?;
-        let opened = OpenedFile::open(path.as_ref(), &options).into_napi()?;
-        map_opened(opened, &options).into_napi()
+        let (options, after) = options.parse().into_napi()?;
+        Ok(NativeMap::from_opened(open_blocking(Target::Path(path), options, after).into_napi()?))
     }
 
     /// Maps the file open on descriptor `fd`, through a dup of it (the caller keeps `fd`).
     #[napi(factory)]
     pub fn open_fd(fd: i32, options: BindingOpenOptions) -> Result<NativeMap> {
-        let options = OpenOptions::try_from(options).into_napi()?;
-        if options.create != memmap_core::Create::No {
+        let (options, after) = options.parse().into_napi()?;
+        if options.create != Create::No {
             return Err(to_napi(Error::InvalidValue(
                 "option `create` needs a path, not a descriptor".into(),
             )));
         }
-        // SAFETY: fcntl(F_GETFD) only inspects the descriptor table; an invalid fd is EBADF.
-        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
-            return Err(to_napi(Error::last_os("fstat")));
-        }
-        // SAFETY: `fd` is open (checked just above) and only borrowed for the dup.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-        let owned = borrowed.try_clone_to_owned().map_err(|e| to_napi(Error::io("dup", e)))?;
-        let opened = OpenedFile::from_file(File::from(owned), &options).into_napi()?;
-        map_opened(opened, &options).into_napi()
+        let file = dup_fd(fd).into_napi()?;
+        Ok(NativeMap::from_opened(open_blocking(Target::Fd(file), options, after).into_napi()?))
+    }
+
+    /// Anonymous private memory; `hugePages` tries MAP_HUGETLB, then MADV_HUGEPAGE.
+    #[napi(factory)]
+    pub fn allocate(length: f64, huge_pages: bool) -> Result<NativeMap> {
+        let length = byte_count("length", length)?;
+        let (region, huge) = Region::anonymous(length, huge_pages).into_napi()?;
+        Ok(NativeMap {
+            region: Some(Arc::new(region)),
+            file: None,
+            remap_file: None,
+            mode: Mode::ReadWrite,
+            anonymous: true,
+            offset: 0,
+            length,
+            explicit_length: true,
+            size_at_open: 0,
+            stray_writes_fault: false,
+            huge_pages: huge,
+            buffers: Vec::new(),
+        })
     }
 
     #[napi(getter)]
@@ -94,6 +180,16 @@ impl NativeMap {
         self.stray_writes_fault
     }
 
+    /// 'hugetlb', 'thp' or '' (none).
+    #[napi(getter)]
+    pub fn huge_pages(&self) -> &'static str {
+        match self.huge_pages {
+            HugePages::None => "",
+            HugePages::Hugetlb => "hugetlb",
+            HugePages::Thp => "thp",
+        }
+    }
+
     /// The file's size now (fstat), or at open time with `trackFile: false`.
     #[napi]
     pub fn file_size(&self) -> Result<f64> {
@@ -104,85 +200,25 @@ impl NativeMap {
         }
     }
 
-    /// A new ArrayBuffer over `[offset - shift, offset + length)`, tracked for `close()`.
+    /// A new ArrayBuffer over `[offset - shift, offset - shift + length)`, tracked for `close()`.
+    /// `start` and `length` select a window of the map (for maps larger than one view).
     #[napi]
-    pub fn create_buffer(&mut self, env: Env, shift: u32) -> Result<Unknown<'_>> {
+    pub fn create_buffer(&mut self, env: Env, shift: u32, start: f64, length: f64) -> Result<Unknown<'_>> {
         let region = Arc::clone(self.live()?);
         let shift = shift as usize;
-        if shift > region.delta() {
-            return Err(to_napi(Error::OutOfRange(format!("shift {shift} exceeds the page offset"))));
+        let start = byte_count("start", start)?;
+        let length = byte_count("length", length)?;
+        if shift > region.delta() + start || start + length > self.length + shift {
+            return Err(to_napi(Error::OutOfRange(format!(
+                "window [{start} - {shift}, +{length}) exceeds the map of {} bytes",
+                self.length
+            ))));
         }
         let (value, tracked) =
-            external_buffer::create(env.raw(), &region, shift, self.length + shift).into_napi()?;
+            external_buffer::create(env.raw(), &region, start, shift, length).into_napi()?;
         self.buffers.push(tracked);
         // SAFETY: `value` is an ArrayBuffer just created in this env.
         Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
-    }
-
-    /// A fresh copy of `[byteOffset, byteOffset + length)`, made with `napi_create_buffer`.
-    #[napi]
-    pub fn read(&self, env: Env, byte_offset: f64, length: f64) -> Result<Unknown<'_>> {
-        let (start, len) = self.checked_range(byte_offset, length)?;
-        let mut data = ptr::null_mut();
-        let mut value = ptr::null_mut();
-        // SAFETY: plain allocation of a Node Buffer of `len` bytes in this env.
-        let status = unsafe { sys::napi_create_buffer(env.raw(), len, &mut data, &mut value) };
-        if status != sys::Status::napi_ok {
-            return Err(to_napi(Error::io("read", std::io::Error::from_raw_os_error(libc::ENOMEM))));
-        }
-        if len > 0 {
-            let region = self.live()?;
-            // SAFETY: `start + len <= length` (checked_range), the region is mapped while the map
-            // is open, and `data` is a fresh allocation of `len` bytes that cannot overlap it.
-            unsafe { ptr::copy_nonoverlapping(region.ptr().add(start), data.cast::<u8>(), len) };
-        }
-        // SAFETY: `value` is the Buffer just created in this env.
-        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
-    }
-
-    /// Copies `target.length` bytes from `byteOffset` into `target`. Returns the count.
-    #[napi]
-    pub fn read_into(&self, mut target: Uint8ArraySlice, byte_offset: f64) -> Result<f64> {
-        // SAFETY: napi-rs hands us the view's memory; nothing else runs while we copy into it.
-        let out = unsafe { target.as_mut() };
-        let (start, len) = self.checked_range(byte_offset, out.len() as f64)?;
-        if len > 0 {
-            let region = self.live()?;
-            // SAFETY: range checked as in `read`. `out` may alias the map itself (a view passed
-            // back in), so the copy allows overlap.
-            unsafe { ptr::copy(region.ptr().add(start), out.as_mut_ptr(), len) };
-        }
-        Ok(len as f64)
-    }
-
-    /// Copies all of `source` to `byteOffset`, or nothing. Returns the count.
-    #[napi]
-    pub fn write(&self, source: Uint8ArraySlice, byte_offset: f64) -> Result<f64> {
-        if self.mode == Mode::Read {
-            self.live()?;
-            return Err(to_napi(Error::ReadOnly("write() needs mode 'read-write' or 'copy-on-write'")));
-        }
-        if self.stray_writes_fault {
-            return Err(to_napi(Error::ReadOnly("this map is truly read-only")));
-        }
-        let (start, len) = self.checked_range(byte_offset, source.len() as f64)?;
-        if len > 0 {
-            let region = self.live()?;
-            // SAFETY: range checked as in `read`; the pages are writable in both modes allowed
-            // here; `source` may alias the map, so the copy allows overlap.
-            unsafe { ptr::copy(source.as_ptr(), region.ptr().add(start), len) };
-        }
-        Ok(len as f64)
-    }
-
-    /// msync(MS_SYNC) of `[byteOffset, byteOffset + length)`; a no-op on private maps.
-    #[napi]
-    pub fn flush(&self, byte_offset: f64, length: f64) -> Result<()> {
-        let (start, len) = self.checked_range(byte_offset, length)?;
-        if self.mode == Mode::ReadWrite && len > 0 {
-            self.live()?.flush(start, len).into_napi()?;
-        }
-        Ok(())
     }
 
     /// Detaches every ArrayBuffer this map created and unmaps, or, when a buffer may still be
@@ -192,41 +228,58 @@ impl NativeMap {
     pub fn close(&mut self, env: Env) -> Result<()> {
         let Some(region) = self.region.take() else { return Ok(()) };
         self.file = None;
-        let mut all_released = true;
-        for tracked in self.buffers.drain(..) {
-            all_released &= tracked.release(env.raw());
-        }
-        if all_released && region.tasks.load(Ordering::Acquire) == 0 {
+        self.remap_file = None;
+        if self.detach_all(env) {
             region.unmap_now();
         } else {
             region.release_file().into_napi()?;
         }
         Ok(())
     }
+}
 
-    fn live(&self) -> Result<&Arc<Region>> {
+impl NativeMap {
+    /// Detaches every tracked ArrayBuffer. True when nothing can reach the pages any more: every
+    /// buffer detached now or finalized, and no task running.
+    pub(crate) fn detach_all(&mut self, env: Env) -> bool {
+        let mut all_released = true;
+        for tracked in self.buffers.drain(..) {
+            all_released &= tracked.release(env.raw());
+        }
+        let idle = self.region.as_ref().is_none_or(|r| r.tasks.load(Ordering::Acquire) == 0);
+        all_released && idle
+    }
+
+    pub(crate) fn live(&self) -> Result<&Arc<Region>> {
         self.region.as_ref().ok_or_else(|| to_napi(Error::Closed))
     }
 
-    /// Validates `[byte_offset, byte_offset + length)` against the map and the file's current
-    /// size (truncation by another process).
-    fn checked_range(&self, byte_offset: f64, length: f64) -> Result<(usize, usize)> {
+    /// Validates `[byte_offset, byte_offset + length)` against the map, and against the file's
+    /// current size (truncation by another process) when the map tracks its file.
+    pub(crate) fn checked_range(&self, byte_offset: f64, length: f64) -> Result<(usize, usize)> {
         self.live()?;
         let start = byte_count("byteOffset", byte_offset)?;
         let len = byte_count("length", length)?;
         check_range("byteOffset", start as u64, len as u64, self.length as u64).into_napi()?;
-        if let Some(file) = &self.file {
-            let size = OpenedFile::current_size(file).into_napi()?;
-            check_not_truncated(self.offset + start as u64, len as u64, size, page_size() as u64)
-                .into_napi()?;
-        }
+        check_file_size(self.file.as_deref(), self.offset + start as u64, len as u64).into_napi()?;
         Ok((start, len))
     }
 }
 
+/// The truncation check of SPEC §4.5, by fstat just before the access.
+pub fn check_file_size(file: Option<&File>, file_start: u64, len: u64) -> memmap_core::Result<()> {
+    match file {
+        Some(file) => {
+            let size = OpenedFile::current_size(file)?;
+            check_not_truncated(file_start, len, size, os::page_size() as u64)
+        }
+        None => Ok(()),
+    }
+}
+
 impl ObjectFinalize for NativeMap {
-    /// Collected without `close()`: drop the weak references; the region stays mapped until the
-    /// last ArrayBuffer over it is finalized (each holds an `Arc`).
+    /// Collected without `close()`: drop the weak references; the pages stay mapped until the
+    /// last ArrayBuffer over them is finalized (each holds an `Arc`).
     fn finalize(mut self, env: Env) -> Result<()> {
         for tracked in self.buffers.drain(..) {
             tracked.forget(env.raw());

@@ -1,10 +1,12 @@
 //! Open options as the TypeScript layer passes them (already type-checked there), converted to
 //! the core's [`memmap_core::OpenOptions`].
 
-use memmap_core::{Create, Error, Mode, OpenOptions};
+use memmap_core::{Advice, Create, Error, Mode, OpenOptions};
 use napi_derive::napi;
 
-/// Mirrors `OpenOptions` in `js/types.ts`; numbers arrive as safe integers.
+use crate::error::to_napi;
+
+/// Mirrors `OpenOptions` in `js/index.ts`; numbers arrive as safe integers.
 #[napi(object)]
 pub struct BindingOpenOptions {
     pub mode: String,
@@ -14,7 +16,18 @@ pub struct BindingOpenOptions {
     pub create: String,
     pub permissions: u32,
     pub size: Option<f64>,
+    pub allocate: bool,
+    pub populate: bool,
+    pub advice: String,
     pub track_file: bool,
+}
+
+/// What happens after the pages are mapped.
+#[derive(Clone, Copy)]
+pub struct AfterMap {
+    pub allocate: bool,
+    pub populate: bool,
+    pub advice: Advice,
 }
 
 fn to_u64(name: &str, value: f64) -> Result<u64, Error> {
@@ -25,34 +38,44 @@ fn to_u64(name: &str, value: f64) -> Result<u64, Error> {
     }
 }
 
-impl TryFrom<BindingOpenOptions> for OpenOptions {
-    type Error = Error;
-
-    fn try_from(o: BindingOpenOptions) -> Result<OpenOptions, Error> {
-        let create = match o.create.as_str() {
+impl BindingOpenOptions {
+    /// Splits into the core's options and the post-map steps, validating both.
+    pub fn parse(self) -> memmap_core::Result<(OpenOptions, AfterMap)> {
+        let create = match self.create.as_str() {
             "no" => Create::No,
             "if-missing" => Create::IfMissing,
             "exclusive" => Create::Exclusive,
             other => return Err(Error::InvalidValue(format!("unknown create value '{other}'"))),
         };
         let options = OpenOptions {
-            mode: Mode::parse(&o.mode)?,
-            offset: to_u64("offset", o.offset)?,
-            length: o.length.map(|l| to_u64("length", l)).transpose()?,
+            mode: Mode::parse(&self.mode)?,
+            offset: to_u64("offset", self.offset)?,
+            length: self.length.map(|l| to_u64("length", l)).transpose()?,
             create,
-            permissions: o.permissions,
-            size: o.size.map(|s| to_u64("size", s)).transpose()?,
-            track_file: o.track_file,
+            permissions: self.permissions,
+            size: self.size.map(|s| to_u64("size", s)).transpose()?,
+            track_file: self.track_file,
         };
         options.validate()?;
-        Ok(options)
+        let after = AfterMap {
+            allocate: self.allocate,
+            populate: self.populate,
+            advice: Advice::parse(&self.advice)?,
+        };
+        if after.advice == Advice::DontNeed && options.mode == Mode::CopyOnWrite {
+            return Err(dontneed_refused());
+        }
+        Ok((options, after))
     }
+}
+
+pub fn dontneed_refused() -> Error {
+    Error::Unsupported("advice 'dontneed' would discard the private pages of this map".into())
 }
 
 /// A safe-integer number from JavaScript as a byte count or offset.
 pub fn byte_count(name: &str, value: f64) -> napi::Result<usize> {
-    let n = to_u64(name, value).map_err(crate::error::to_napi)?;
-    usize::try_from(n).map_err(|_| {
-        crate::error::to_napi(Error::OutOfRange(format!("`{name}` {n} exceeds the address space")))
-    })
+    let n = to_u64(name, value).map_err(to_napi)?;
+    usize::try_from(n)
+        .map_err(|_| to_napi(Error::OutOfRange(format!("`{name}` {n} exceeds the address space"))))
 }

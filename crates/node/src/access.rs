@@ -1,0 +1,131 @@
+//! Copies and searches: `read`, `readInto`, `write`, `indexOf`, `lastIndexOf`, `flush`. None of
+//! them creates an ArrayBuffer over the map.
+
+use std::ptr;
+
+use memmap_core::{search, Error, Mode};
+use napi::bindgen_prelude::{Uint8ArraySlice, Unknown};
+use napi::{sys, Env, Result};
+use napi_derive::napi;
+
+use crate::error::{to_napi, IntoNapi};
+use crate::mapping::{check_file_size, NativeMap};
+
+#[napi]
+impl NativeMap {
+    /// A fresh copy of `[byteOffset, byteOffset + length)`, made with `napi_create_buffer`.
+    #[napi]
+    pub fn read(&self, env: Env, byte_offset: f64, length: f64) -> Result<Unknown<'_>> {
+        let (start, len) = self.checked_range(byte_offset, length)?;
+        let mut data = ptr::null_mut();
+        let mut value = ptr::null_mut();
+        // SAFETY: plain allocation of a Node Buffer of `len` bytes in this env.
+        let status = unsafe { sys::napi_create_buffer(env.raw(), len, &mut data, &mut value) };
+        if status != sys::Status::napi_ok {
+            return Err(to_napi(Error::io("read", std::io::Error::from_raw_os_error(libc::ENOMEM))));
+        }
+        if len > 0 {
+            let region = self.live()?;
+            // SAFETY: `start + len <= length` (checked_range), the region is mapped while the map
+            // is open, and `data` is a fresh allocation of `len` bytes that cannot overlap it.
+            unsafe { ptr::copy_nonoverlapping(region.ptr().add(start), data.cast::<u8>(), len) };
+        }
+        // SAFETY: `value` is the Buffer just created in this env.
+        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
+    }
+
+    /// Copies `target.length` bytes from `byteOffset` into `target`. Returns the count.
+    #[napi]
+    pub fn read_into(&self, mut target: Uint8ArraySlice, byte_offset: f64) -> Result<f64> {
+        // SAFETY: napi-rs hands us the view's memory; no JavaScript runs while we copy into it.
+        let out = unsafe { target.as_mut() };
+        let (start, len) = self.checked_range(byte_offset, out.len() as f64)?;
+        if len > 0 {
+            let region = self.live()?;
+            // SAFETY: range checked as in `read`. `out` may alias the map itself (a view passed
+            // back in), so the copy allows overlap.
+            unsafe { ptr::copy(region.ptr().add(start), out.as_mut_ptr(), len) };
+        }
+        Ok(len as f64)
+    }
+
+    /// Copies all of `source` to `byteOffset`, or nothing. Returns the count.
+    #[napi]
+    pub fn write(&self, source: Uint8ArraySlice, byte_offset: f64) -> Result<f64> {
+        self.live()?;
+        if self.mode == Mode::Read || self.stray_writes_fault {
+            return Err(to_napi(Error::ReadOnly("write() needs mode 'read-write' or 'copy-on-write'")));
+        }
+        let (start, len) = self.checked_range(byte_offset, source.len() as f64)?;
+        if len > 0 {
+            let region = self.live()?;
+            // SAFETY: range checked as in `read`; the pages are writable in both modes allowed
+            // here; `source` may alias the map, so the copy allows overlap.
+            unsafe { ptr::copy(source.as_ptr(), region.ptr().add(start), len) };
+        }
+        Ok(len as f64)
+    }
+
+    /// First index of `needle` at or after `from` (negative counts from the end), or -1.
+    #[napi]
+    pub fn index_of(&self, needle: Uint8ArraySlice, from: f64) -> Result<f64> {
+        self.search(&needle, from, false)
+    }
+
+    /// Last index of `needle` starting at or before `from`, or -1.
+    #[napi]
+    pub fn last_index_of(&self, needle: Uint8ArraySlice, from: f64) -> Result<f64> {
+        self.search(&needle, from, true)
+    }
+
+    /// msync(MS_SYNC) of `[byteOffset, byteOffset + length)`; a no-op on private and anonymous maps.
+    #[napi]
+    pub fn flush(&self, byte_offset: f64, length: f64) -> Result<()> {
+        let (start, len) = self.checked_range(byte_offset, length)?;
+        if self.flushes() && len > 0 {
+            self.live()?.flush(start, len).into_napi()?;
+        }
+        Ok(())
+    }
+}
+
+impl NativeMap {
+    /// Whether `flush` does anything: shared file maps only.
+    pub(crate) fn flushes(&self) -> bool {
+        self.mode == Mode::ReadWrite && !self.anonymous
+    }
+
+    fn search(&self, needle: &[u8], from: f64, last: bool) -> Result<f64> {
+        let region = self.live()?;
+        if !from.is_finite() || from.fract() != 0.0 {
+            return Err(to_napi(Error::OutOfRange(format!(
+                "expected `fromOffset` to be an integer, got {from}"
+            ))));
+        }
+        let from = from as i64;
+        // The bytes the search may touch, for the truncation check.
+        let (lo, hi) = scan_window(self.length, needle.len(), from, last);
+        check_file_size(self.file.as_deref(), self.offset + lo as u64, (hi - lo) as u64).into_napi()?;
+        let hay: &[u8] = if self.length == 0 {
+            &[]
+        } else {
+            // SAFETY: the region is mapped for `length` bytes while the map is open; nothing writes
+            // to it from another thread during this synchronous call.
+            unsafe { std::slice::from_raw_parts(region.ptr(), self.length) }
+        };
+        let found =
+            if last { search::last_index_of(hay, needle, from) } else { search::index_of(hay, needle, from) };
+        Ok(found as f64)
+    }
+}
+
+/// `[lo, hi)`: the bytes a search from `from` may read.
+pub fn scan_window(length: usize, needle: usize, from: i64, last: bool) -> (usize, usize) {
+    let resolved =
+        if from < 0 { (length as i64 + from).max(0) as usize } else { (from as usize).min(length) };
+    if last {
+        (0, resolved.saturating_add(needle).min(length))
+    } else {
+        (resolved, length)
+    }
+}

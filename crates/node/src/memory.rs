@@ -1,0 +1,223 @@
+//! How much memory a map costs and where it lives: advice, populate, locking, residency,
+//! protection, resize and remap.
+
+use std::fs::File;
+use std::sync::Arc;
+
+use memmap_core::{check_range, Advice, Error, Layout, Mode};
+use napi::{Env, Result};
+use napi_derive::napi;
+
+use crate::error::{to_napi, IntoNapi};
+use crate::mapping::NativeMap;
+use crate::options::{byte_count, dontneed_refused};
+use crate::os;
+use crate::region::Region;
+
+/// Pages of a range in memory, from mincore.
+#[napi(object)]
+pub struct Residency {
+    pub resident: f64,
+    pub total: f64,
+    /// False when the kernel reports only this process's own mapped pages (files the caller can
+    /// neither write nor owns), not the whole page cache.
+    pub exact: bool,
+}
+
+#[napi]
+impl NativeMap {
+    /// madvise over the pages covering `[byteOffset, byteOffset + length)`.
+    #[napi]
+    pub fn advise(&self, advice: String, byte_offset: f64, length: f64) -> Result<()> {
+        let advice = Advice::parse(&advice).into_napi()?;
+        if advice == Advice::DontNeed && (self.mode == Mode::CopyOnWrite || self.anonymous) {
+            return Err(to_napi(dontneed_refused()));
+        }
+        // SAFETY: `span` (in `with_span`) lies inside the live mapping.
+        self.with_span(byte_offset, length, |ptr, len| unsafe { os::advise(ptr, len, advice) })
+    }
+
+    /// Prefaults the range for reading without copying file pages into private memory.
+    #[napi]
+    pub fn populate(&self, byte_offset: f64, length: f64) -> Result<()> {
+        // SAFETY: as in `advise`; the mapping is readable in every mode.
+        self.with_span(byte_offset, length, |ptr, len| unsafe { os::populate_read(ptr, len) })
+    }
+
+    /// mlock2(MLOCK_ONFAULT), then a read-populate: locks without private copies.
+    #[napi]
+    pub fn lock(&self, byte_offset: f64, length: f64) -> Result<()> {
+        self.with_span(byte_offset, length, |ptr, len| {
+            // SAFETY: as in `advise`.
+            unsafe { os::lock(ptr, len) }?;
+            // SAFETY: as in `populate`.
+            unsafe { os::populate_read(ptr, len) }
+        })
+    }
+
+    #[napi]
+    pub fn unlock(&self, byte_offset: f64, length: f64) -> Result<()> {
+        // SAFETY: as in `advise`.
+        self.with_span(byte_offset, length, |ptr, len| unsafe { os::unlock(ptr, len) })
+    }
+
+    #[napi]
+    pub fn residency(&self, byte_offset: f64, length: f64) -> Result<Residency> {
+        let mut counts = (0, 0);
+        self.with_span(byte_offset, length, |ptr, len| {
+            // SAFETY: as in `advise`.
+            counts = unsafe { os::residency(ptr, len) }?;
+            Ok(())
+        })?;
+        let exact =
+            self.anonymous || os::residency_is_exact(self.remap_file.as_deref().or(self.file.as_deref()));
+        Ok(Residency { resident: counts.0 as f64, total: counts.1 as f64, exact })
+    }
+
+    /// mprotect of the whole map: 'read' or 'read-write' ('read-write' maps only).
+    #[napi]
+    pub fn protect(&self, writable: bool) -> Result<()> {
+        if self.mode != Mode::ReadWrite || self.anonymous {
+            self.live()?;
+            return Err(to_napi(Error::Unsupported("protect() needs a 'read-write' file map".into())));
+        }
+        let length = self.length as f64;
+        // SAFETY: as in `advise`; views stay attached: a store into a read-only page faults, as
+        // the README says.
+        self.with_span(0.0, length, |ptr, len| unsafe { os::protect(ptr, len, writable) })
+    }
+
+    /// Sets the length to `newLength` (and the file to `offset + newLength`), detaching every
+    /// view; remaps in place when nothing can reach the old pages (mremap MAYMOVE on Linux).
+    #[napi]
+    pub fn resize(&mut self, env: Env, new_length: f64) -> Result<()> {
+        self.live()?;
+        match (self.anonymous, self.mode) {
+            (false, Mode::Read) => {
+                return Err(to_napi(Error::ReadOnly("resize() needs mode 'read-write' or an allocate() map")))
+            }
+            (false, Mode::CopyOnWrite) => {
+                return Err(to_napi(Error::Unsupported(
+                    "resize() is not supported on 'copy-on-write' maps".into(),
+                )))
+            }
+            _ => {}
+        }
+        let new_len = byte_count("newLength", new_length)?;
+        let file = self.remap_file.clone();
+        let grow = new_len > self.length;
+        if let (Some(file), true) = (&file, grow) {
+            file.set_len(self.offset + new_len as u64).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
+        }
+        if let Err(e) = self.replace_region(env, new_len, file.as_deref()) {
+            if let (Some(file), true) = (&file, grow) {
+                let _ = file.set_len(self.offset + self.length as u64);
+            }
+            return Err(e);
+        }
+        if let (Some(file), false) = (&file, grow) {
+            file.set_len(self.offset + new_len as u64).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
+        }
+        Ok(())
+    }
+
+    /// 'read' maps without an explicit length: grow (or shrink) to the file's current size.
+    #[napi]
+    pub fn remap(&mut self, env: Env) -> Result<f64> {
+        self.live()?;
+        if self.anonymous || self.explicit_length || self.mode == Mode::ReadWrite {
+            return Err(to_napi(Error::Unsupported(
+                "remap() is for 'read' and 'copy-on-write' maps opened without `length`".into(),
+            )));
+        }
+        let file = self.remap_file.clone().ok_or_else(|| to_napi(Error::Closed))?;
+        let size = memmap_core::OpenedFile::current_size(&file).into_napi()?;
+        let layout = Layout::new(self.offset, None, size, os::page_size() as u64).into_napi()?;
+        let new_len = layout.length as usize;
+        if new_len != self.length {
+            self.replace_region(env, new_len, Some(&file))?;
+        }
+        Ok(new_len as f64)
+    }
+}
+
+impl NativeMap {
+    /// Runs `f` on the page-aligned span covering a checked range of the map.
+    fn with_span(
+        &self,
+        byte_offset: f64,
+        length: f64,
+        f: impl FnOnce(*mut u8, usize) -> memmap_core::Result<()>,
+    ) -> Result<()> {
+        let region = self.live()?;
+        let start = byte_count("range.offset", byte_offset)?;
+        let len = byte_count("range.length", length)?;
+        check_range("range.offset", start as u64, len as u64, self.length as u64).into_napi()?;
+        if len == 0 {
+            return Ok(());
+        }
+        let (ptr, span) = region.span(start, len);
+        f(ptr, span).into_napi()
+    }
+
+    /// Detaches every view and swaps in a region of `new_len` bytes with the same contents.
+    fn replace_region(&mut self, env: Env, new_len: usize, file: Option<&File>) -> Result<()> {
+        let old = Arc::clone(self.live()?);
+        let released = self.detach_all(env);
+        let new = if released {
+            self.remap_in_place(&old, new_len, file)?
+        } else {
+            let fresh = self.fresh_region(new_len, file)?;
+            if self.anonymous {
+                copy_contents(&old, &fresh, new_len.min(self.length));
+            }
+            old.release_file().into_napi()?;
+            fresh
+        };
+        self.region = Some(Arc::new(new));
+        self.length = new_len;
+        Ok(())
+    }
+
+    fn remap_in_place(&self, old: &Region, new_len: usize, file: Option<&File>) -> Result<Region> {
+        // SAFETY: detach_all returned true, so no view or task reaches the old pages; a file map
+        // only grows after `resize` grew the file, and `remap` grows to the file's size.
+        match unsafe { old.remap_out(new_len) }.into_napi()? {
+            Some(pages) => Ok(Region::from_pages(Some(pages), new_len, old.delta())),
+            None => {
+                let fresh = self.fresh_region(new_len, file)?;
+                if self.anonymous {
+                    copy_contents(old, &fresh, new_len.min(self.length));
+                }
+                old.unmap_now();
+                Ok(fresh)
+            }
+        }
+    }
+
+    fn fresh_region(&self, new_len: usize, file: Option<&File>) -> Result<Region> {
+        match file {
+            Some(file) => {
+                let layout = Layout {
+                    offset: self.offset,
+                    length: new_len as u64,
+                    aligned_offset: self.offset - old_delta(self),
+                };
+                Region::map(file, &layout, self.mode).map(|(r, _)| r).into_napi()
+            }
+            None => Region::anonymous(new_len, false).map(|(r, _)| r).into_napi(),
+        }
+    }
+}
+
+/// Copies the first `len` bytes of an anonymous map into its replacement.
+fn copy_contents(from: &Region, to: &Region, len: usize) {
+    if len > 0 {
+        // SAFETY: both regions are live for at least `len` bytes and are distinct mappings.
+        unsafe { std::ptr::copy_nonoverlapping(from.ptr(), to.ptr(), len) };
+    }
+}
+
+fn old_delta(map: &NativeMap) -> u64 {
+    map.offset % os::page_size() as u64
+}

@@ -1,0 +1,159 @@
+//! Work on the libuv thread pool: `open()`, `flush()`, `indexOfAsync()`. Each task that touches
+//! pages holds an `Arc` of the region and counts itself in `Region::tasks`, so `close()` during
+//! the task zero-fills instead of unmapping; the task lets go at the end of `compute`, before its
+//! promise settles.
+
+use std::fs::File;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use memmap_core::{search, Create, Error, OpenOptions};
+use napi::bindgen_prelude::{AsyncTask, Uint8ArraySlice};
+use napi::{Env, Result, Task};
+use napi_derive::napi;
+
+use crate::access::scan_window;
+use crate::error::{to_napi, IntoNapi};
+use crate::mapping::{check_file_size, dup_fd, open_blocking, NativeMap, Opened, Target};
+use crate::options::{byte_count, AfterMap, BindingOpenOptions};
+use crate::region::Region;
+
+/// A region held by a running task; counted so `close()` knows.
+struct Hold {
+    region: Arc<Region>,
+    file: Option<Arc<File>>,
+}
+
+impl Hold {
+    fn new(map: &NativeMap) -> Result<Hold> {
+        let region = Arc::clone(map.live()?);
+        region.tasks.fetch_add(1, Ordering::AcqRel);
+        Ok(Hold { region, file: map.file.clone() })
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.region.tasks.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+pub struct OpenTask {
+    target: Option<Target>,
+    options: OpenOptions,
+    after: AfterMap,
+}
+
+impl Task for OpenTask {
+    type Output = Opened;
+    type JsValue = NativeMap;
+
+    fn compute(&mut self) -> Result<Opened> {
+        let target = self.target.take().ok_or_else(|| to_napi(Error::Closed))?;
+        open_blocking(target, self.options.clone(), self.after).into_napi()
+    }
+
+    fn resolve(&mut self, _env: Env, output: Opened) -> Result<NativeMap> {
+        Ok(NativeMap::from_opened(output))
+    }
+}
+
+pub struct FlushTask {
+    hold: Option<Hold>,
+    file_start: u64,
+    start: usize,
+    len: usize,
+}
+
+impl Task for FlushTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        let Some(hold) = self.hold.take() else { return Ok(()) };
+        check_file_size(hold.file.as_deref(), self.file_start, self.len as u64).into_napi()?;
+        hold.region.flush(self.start, self.len).into_napi()
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+}
+
+pub struct IndexOfTask {
+    hold: Option<Hold>,
+    file_offset: u64,
+    needle: Vec<u8>,
+    from: i64,
+}
+
+impl Task for IndexOfTask {
+    type Output = f64;
+    type JsValue = f64;
+
+    fn compute(&mut self) -> Result<f64> {
+        let Some(hold) = self.hold.take() else { return Ok(-1.0) };
+        let len = hold.region.len();
+        let (lo, hi) = scan_window(len, self.needle.len(), self.from, false);
+        check_file_size(hold.file.as_deref(), self.file_offset + lo as u64, (hi - lo) as u64).into_napi()?;
+        let hay: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: `hold` keeps the region alive and counted, so close() zero-fills instead of
+            // unmapping while we read; the pages stay valid for `len` bytes.
+            unsafe { std::slice::from_raw_parts(hold.region.ptr(), len) }
+        };
+        Ok(search::index_of(hay, &self.needle, self.from) as f64)
+    }
+
+    fn resolve(&mut self, _env: Env, output: f64) -> Result<f64> {
+        Ok(output)
+    }
+}
+
+/// `open()` on the thread pool: open, size, map, advise and populate.
+#[napi(ts_return_type = "Promise<NativeMap>")]
+pub fn open_path_async(path: String, options: BindingOpenOptions) -> Result<AsyncTask<OpenTask>> {
+    let (options, after) = options.parse().into_napi()?;
+    Ok(AsyncTask::new(OpenTask { target: Some(Target::Path(path)), options, after }))
+}
+
+/// `open()` of a descriptor (dup'ed now, on the calling thread) on the thread pool.
+#[napi(ts_return_type = "Promise<NativeMap>")]
+pub fn open_fd_async(fd: i32, options: BindingOpenOptions) -> Result<AsyncTask<OpenTask>> {
+    let (options, after) = options.parse().into_napi()?;
+    if options.create != Create::No {
+        return Err(to_napi(Error::InvalidValue("option `create` needs a path, not a descriptor".into())));
+    }
+    let file = dup_fd(fd).into_napi()?;
+    Ok(AsyncTask::new(OpenTask { target: Some(Target::Fd(file)), options, after }))
+}
+
+#[napi]
+impl NativeMap {
+    /// `flush` on the thread pool.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn flush_async(&self, byte_offset: f64, length: f64) -> Result<AsyncTask<FlushTask>> {
+        let start = byte_count("byteOffset", byte_offset)?;
+        let len = byte_count("length", length)?;
+        memmap_core::check_range("byteOffset", start as u64, len as u64, self.length as u64).into_napi()?;
+        let hold = Hold::new(self)?;
+        let hold = (self.flushes() && len > 0).then_some(hold);
+        Ok(AsyncTask::new(FlushTask { hold, file_start: self.offset + start as u64, start, len }))
+    }
+
+    /// `indexOf` on the thread pool (the needle is copied).
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn index_of_async(&self, needle: Uint8ArraySlice, from: f64) -> Result<AsyncTask<IndexOfTask>> {
+        if !from.is_finite() || from.fract() != 0.0 {
+            return Err(to_napi(Error::OutOfRange(format!("expected `from` to be an integer, got {from}"))));
+        }
+        let hold = Hold::new(self)?;
+        Ok(AsyncTask::new(IndexOfTask {
+            hold: Some(hold),
+            file_offset: self.offset,
+            needle: needle.to_vec(),
+            from: from as i64,
+        }))
+    }
+}
