@@ -85,8 +85,8 @@ export interface Residency {
   /** Pages in the range. */
   total: number
   /**
-   * False when the kernel only reports pages this process mapped itself (Linux does so for files
-   * the caller neither owns nor may write), not the whole page cache.
+   * False where the kernel hides the page cache: for a file the caller neither owns nor may write,
+   * Linux reports every page as resident, so `resident` then says nothing.
    */
   exact: boolean
 }

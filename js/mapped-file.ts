@@ -4,7 +4,7 @@
 import { constants as bufferConstants } from 'node:buffer'
 
 import { abortable, argError, fromNative, mmapError } from './errors'
-import type { NativeMap } from './native'
+import { native, type NativeMap } from './native'
 import { byteCount, bytesOf, checkRange, integer, needleOf, object, oneOf, signalOf } from './validate'
 
 export type Mode = 'read' | 'read-write' | 'copy-on-write'
@@ -25,7 +25,10 @@ interface ViewConstructor<T> {
   new (buffer: ArrayBuffer, byteOffset: number, length: number): T
 }
 
-const unclosed = new FinalizationRegistry<string>((what) => {
+// Maps collected without close() are reported by the binding's finalizer (not a JS
+// FinalizationRegistry: registering every map there would promote each one to the old heap and
+// grow the process's mappings in a tight open/close loop).
+native.setUnclosedListener((what: string) => {
   process.emitWarning(`Closing memory map of ${what} on garbage collection; call close() or use \`using\``, {
     type: 'Warning',
     code: 'MEMMAP_UNCLOSED',
@@ -65,8 +68,6 @@ export class MappedFile {
     this.#offset = init.offset
     this.#length = init.native.length
     this.#shift = init.offset % 8
-    const what = init.path === null ? `anonymous memory or a descriptor (${this.#length} bytes)` : `'${init.path}' (${this.#length} bytes)`
-    unclosed.register(this, what, this)
   }
 
   /** The path as opened (a URL converted, a Buffer decoded as UTF-8), or null. */
@@ -213,7 +214,7 @@ export class MappedFile {
     const from = o.from === undefined ? 0 : integer('options.from', o.from)
     const signal = signalOf('options.signal', o.signal)
     try {
-      return await abortable(this.#call(() => n.indexOfAsync(bytes, from)), signal, () => {})
+      return await abortable(this.#call(() => native.indexOfAsync(n.hold(), bytes, from)), signal, () => {})
     } catch (error) {
       throw fromNative(error, this.#path)
     }
@@ -231,7 +232,7 @@ export class MappedFile {
     const n = this.#live()
     const [start, count] = this.#range(range)
     try {
-      await this.#call(() => n.flushAsync(start, count))
+      await this.#call(() => native.flushAsync(n.hold(), start, count))
     } catch (error) {
       throw fromNative(error, this.#path)
     }
@@ -305,7 +306,6 @@ export class MappedFile {
     if (n === null) return
     this.#native = null
     this.#dropViews()
-    unclosed.unregister(this)
     try {
       n.close()
     } catch (error) {

@@ -78,8 +78,10 @@ function loadError(cause: unknown): CodedError {
 
 function load(): typeof Binding {
   try {
+    // MEMMAP_TEST_BINDING=1 selects the test build (native-test/, `npm run build:test-hooks`), the
+    // only one with the status-injection hooks; published packages contain no such directory.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('../native/binding.js')
+    return process.env.MEMMAP_TEST_BINDING === '1' ? require('../native-test/binding.js') : require('../native/binding.js')
   } catch (error) {
     throw loadError(error)
   }

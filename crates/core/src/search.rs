@@ -35,7 +35,7 @@ pub fn index_of(hay: &[u8], needle: &[u8], from: i64) -> i64 {
 
 /// Last index of `needle` in `hay` that starts at or before `from`, or -1. A negative `from`
 /// counts from the end; one still negative after that finds nothing (as `Buffer` does). An empty
-/// needle returns the clamped `from`.
+/// needle returns `from` clamped to `[0, len]`, as `Buffer` does.
 ///
 /// ```
 /// use memmap_core::search::last_index_of;
@@ -46,11 +46,11 @@ pub fn index_of(hay: &[u8], needle: &[u8], from: i64) -> i64 {
 pub fn last_index_of(hay: &[u8], needle: &[u8], from: i64) -> i64 {
     let len = hay.len() as i64;
     let from = if from < 0 { len + from } else { from };
+    if needle.is_empty() {
+        return from.clamp(0, len);
+    }
     if from < 0 {
         return -1;
-    }
-    if needle.is_empty() {
-        return from.min(len);
     }
     // The last start is `from`; the match may extend past it.
     let end = (from.min(len) as usize).saturating_add(needle.len()).min(hay.len());
@@ -94,6 +94,12 @@ mod tests {
         assert_eq!(index_of(b"aXa", b"a", -1), 2);
         assert_eq!(index_of(b"aXa", b"a", -100), 0);
         assert_eq!(last_index_of(b"aXa", b"a", -2), 0);
+    }
+
+    #[test]
+    fn empty_needle_before_the_start_is_zero() {
+        assert_eq!(last_index_of(b"abcabcab", b"", -9), 0);
+        assert_eq!(last_index_of(b"", b"", -1), 0);
     }
 
     #[test]

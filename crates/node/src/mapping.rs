@@ -5,12 +5,13 @@
 use std::fs::File;
 use std::os::fd::BorrowedFd;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use memmap_core::layout::check_not_truncated;
 use memmap_core::{check_range, Advice, Create, Error, Layout, Mode, OpenOptions, OpenedFile};
 use napi::bindgen_prelude::{ObjectFinalize, Unknown};
-use napi::{Env, Result};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Result, Status};
 use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
@@ -90,11 +91,9 @@ pub fn dup_fd(fd: i32) -> memmap_core::Result<File> {
 #[napi(custom_finalize)]
 pub struct NativeMap {
     pub(crate) region: Option<Arc<Region>>,
-    /// The descriptor size checks use (O_CLOEXEC); `None` with `trackFile: false`, for anonymous
-    /// maps, or once closed.
+    /// The descriptor (O_CLOEXEC) that size checks, `resize` and `remap` use; `None` with
+    /// `trackFile: false`, for anonymous maps, or once closed.
     pub(crate) file: Option<Arc<File>>,
-    /// Kept for `resize`/`remap` even with `trackFile: false`.
-    pub(crate) remap_file: Option<Arc<File>>,
     pub(crate) mode: Mode,
     pub(crate) anonymous: bool,
     pub(crate) offset: u64,
@@ -104,17 +103,16 @@ pub struct NativeMap {
     pub(crate) stray_writes_fault: bool,
     pub(crate) huge_pages: HugePages,
     pub(crate) buffers: Vec<Tracked>,
+    /// Names the map in the warning a map collected without `close()` raises.
+    pub(crate) label: String,
 }
 
 impl NativeMap {
-    pub fn from_opened(o: Opened) -> NativeMap {
-        let file = Arc::new(o.file);
-        let writable = o.options.mode == Mode::ReadWrite;
+    pub fn from_opened(o: Opened, label: String) -> NativeMap {
         NativeMap {
             length: o.region.len(),
             region: Some(Arc::new(o.region)),
-            file: o.options.track_file.then(|| Arc::clone(&file)),
-            remap_file: (writable || o.options.length.is_none()).then_some(file),
+            file: o.options.track_file.then(|| Arc::new(o.file)),
             mode: o.options.mode,
             anonymous: false,
             offset: o.layout.offset,
@@ -123,6 +121,7 @@ impl NativeMap {
             stray_writes_fault: o.stray_writes_fault,
             huge_pages: HugePages::None,
             buffers: Vec::new(),
+            label,
         }
     }
 }
@@ -133,7 +132,8 @@ impl NativeMap {
     #[napi(factory)]
     pub fn open_path(path: String, options: BindingOpenOptions) -> Result<NativeMap> {
         let (options, after) = options.parse().into_napi()?;
-        Ok(NativeMap::from_opened(open_blocking(Target::Path(path), options, after).into_napi()?))
+        let label = format!("'{path}'");
+        Ok(NativeMap::from_opened(open_blocking(Target::Path(path), options, after).into_napi()?, label))
     }
 
     /// Maps the file open on descriptor `fd`, through a dup of it (the caller keeps `fd`).
@@ -146,7 +146,8 @@ impl NativeMap {
             )));
         }
         let file = dup_fd(fd).into_napi()?;
-        Ok(NativeMap::from_opened(open_blocking(Target::Fd(file), options, after).into_napi()?))
+        let label = format!("descriptor {fd}");
+        Ok(NativeMap::from_opened(open_blocking(Target::Fd(file), options, after).into_napi()?, label))
     }
 
     /// Anonymous private memory; `hugePages` tries MAP_HUGETLB, then MADV_HUGEPAGE.
@@ -157,7 +158,6 @@ impl NativeMap {
         Ok(NativeMap {
             region: Some(Arc::new(region)),
             file: None,
-            remap_file: None,
             mode: Mode::ReadWrite,
             anonymous: true,
             offset: 0,
@@ -167,6 +167,7 @@ impl NativeMap {
             stray_writes_fault: false,
             huge_pages: huge,
             buffers: Vec::new(),
+            label: "anonymous memory".into(),
         })
     }
 
@@ -228,7 +229,6 @@ impl NativeMap {
     pub fn close(&mut self, env: Env) -> Result<()> {
         let Some(region) = self.region.take() else { return Ok(()) };
         self.file = None;
-        self.remap_file = None;
         if self.detach_all(env) {
             region.unmap_now();
         } else {
@@ -277,12 +277,34 @@ pub fn check_file_size(file: Option<&File>, file_start: u64, len: u64) -> memmap
     }
 }
 
+type Listener = ThreadsafeFunction<String, (), String, Status, false, true>;
+
+/// Where warnings about maps collected without `close()` go (a JS function that emits a process
+/// warning). A weak threadsafe function: calling it from a finalizer only queues the call for a
+/// later turn of the event loop, so no JavaScript runs inside the GC (Bun finalizes there).
+static UNCLOSED_LISTENER: Mutex<Option<Listener>> = Mutex::new(None);
+
+/// Sets the function told about maps collected without `close()` (the first caller wins).
+#[napi(ts_args_type = "listener: (what: string) => void")]
+pub fn set_unclosed_listener(listener: Listener) {
+    let mut slot = UNCLOSED_LISTENER.lock().unwrap_or_else(PoisonError::into_inner);
+    if slot.is_none() {
+        *slot = Some(listener);
+    }
+}
+
 impl ObjectFinalize for NativeMap {
-    /// Collected without `close()`: drop the weak references; the pages stay mapped until the
-    /// last ArrayBuffer over them is finalized (each holds an `Arc`).
+    /// Collected without `close()`: report it, and drop the weak references; the pages stay
+    /// mapped until the last ArrayBuffer over them is finalized (each holds an `Arc`).
     fn finalize(mut self, env: Env) -> Result<()> {
         for tracked in self.buffers.drain(..) {
             tracked.forget(env.raw());
+        }
+        if let (Some(region), Some(listener)) =
+            (&self.region, UNCLOSED_LISTENER.lock().unwrap_or_else(PoisonError::into_inner).as_ref())
+        {
+            let what = format!("{} ({} bytes)", self.label, region.len());
+            listener.call(what, ThreadsafeFunctionCallMode::NonBlocking);
         }
         Ok(())
     }

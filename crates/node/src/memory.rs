@@ -19,8 +19,8 @@ use crate::region::Region;
 pub struct Residency {
     pub resident: f64,
     pub total: f64,
-    /// False when the kernel reports only this process's own mapped pages (files the caller can
-    /// neither write nor owns), not the whole page cache.
+    /// False where the kernel hides the page cache: for files the caller neither owns nor may
+    /// write, Linux reports every page as resident.
     pub exact: bool,
 }
 
@@ -69,8 +69,7 @@ impl NativeMap {
             counts = unsafe { os::residency(ptr, len) }?;
             Ok(())
         })?;
-        let exact =
-            self.anonymous || os::residency_is_exact(self.remap_file.as_deref().or(self.file.as_deref()));
+        let exact = self.anonymous || os::residency_is_exact(self.file.as_deref());
         Ok(Residency { resident: counts.0 as f64, total: counts.1 as f64, exact })
     }
 
@@ -104,7 +103,12 @@ impl NativeMap {
             _ => {}
         }
         let new_len = byte_count("newLength", new_length)?;
-        let file = self.remap_file.clone();
+        let file = self.file.clone();
+        if file.is_none() && !self.anonymous {
+            return Err(to_napi(Error::Unsupported(
+                "resize() needs the descriptor: open without `trackFile: false`".into(),
+            )));
+        }
         let grow = new_len > self.length;
         if let (Some(file), true) = (&file, grow) {
             file.set_len(self.offset + new_len as u64).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
@@ -130,7 +134,11 @@ impl NativeMap {
                 "remap() is for 'read' and 'copy-on-write' maps opened without `length`".into(),
             )));
         }
-        let file = self.remap_file.clone().ok_or_else(|| to_napi(Error::Closed))?;
+        let file = self.file.clone().ok_or_else(|| {
+            to_napi(Error::Unsupported(
+                "remap() needs the descriptor: open without `trackFile: false`".into(),
+            ))
+        })?;
         let size = memmap_core::OpenedFile::current_size(&file).into_napi()?;
         let layout = Layout::new(self.offset, None, size, os::page_size() as u64).into_napi()?;
         let new_len = layout.length as usize;
@@ -183,7 +191,7 @@ impl NativeMap {
         // SAFETY: detach_all returned true, so no view or task reaches the old pages; a file map
         // only grows after `resize` grew the file, and `remap` grows to the file's size.
         match unsafe { old.remap_out(new_len) }.into_napi()? {
-            Some(pages) => Ok(Region::from_pages(Some(pages), new_len, old.delta())),
+            Some(pages) => Ok(Region::from_pages(Some(pages), new_len, old.delta(), old.file_backed())),
             None => {
                 let fresh = self.fresh_region(new_len, file)?;
                 if self.anonymous {

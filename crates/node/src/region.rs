@@ -74,6 +74,8 @@ pub struct Region {
     pub tasks: AtomicUsize,
     /// Set once the region left the live counters (unmapped, taken, or dropped).
     retired: AtomicBool,
+    /// False for `allocate()` memory.
+    file_backed: bool,
 }
 
 // SAFETY: the raw pointer refers to process-wide mapped memory whose lifetime is governed by
@@ -90,7 +92,7 @@ impl Region {
             .map_err(|_| Error::OutOfRange(format!("length {} exceeds the address space", layout.length)))?;
         let delta = layout.delta() as usize;
         if len == 0 {
-            return Ok((Region::new(None, 0, delta), false));
+            return Ok((Region::new(None, 0, delta, true), false));
         }
         let mut options = MmapOptions::new();
         options.offset(layout.offset).len(len);
@@ -121,22 +123,25 @@ impl Region {
                 }
             }
         };
-        Ok((Region::new(Some(pages), len, delta), stray_writes_fault))
+        Ok((Region::new(Some(pages), len, delta, true), stray_writes_fault))
     }
 
     /// Anonymous private memory of `len` bytes, without MAP_NORESERVE (so it fails early with
     /// ENOMEM). With `huge`, tries MAP_HUGETLB, then MADV_HUGEPAGE.
     pub fn anonymous(len: usize, huge: bool) -> Result<(Region, HugePages)> {
         if len == 0 {
-            return Ok((Region::new(None, 0, 0), HugePages::None));
+            return Ok((Region::new(None, 0, 0, false), HugePages::None));
         }
         if huge {
-            if let Ok(map) = MmapOptions::new().len(len).huge(None).map_anon() {
-                return Ok((Region::new(Some(Pages::Writable(map)), len, 0), HugePages::Hugetlb));
+            // munmap of a hugetlb mapping needs a multiple of the huge page size, so memmap2 (which
+            // unmaps what it mapped) must map the rounded length; the map shows `len` bytes.
+            let rounded = len.div_ceil(os::huge_page_size()) * os::huge_page_size();
+            if let Ok(map) = MmapOptions::new().len(rounded).huge(None).map_anon() {
+                return Ok((Region::new(Some(Pages::Writable(map)), len, 0, false), HugePages::Hugetlb));
             }
         }
         let map = MmapOptions::new().len(len).map_anon().map_err(|e| Error::io("mmap", e))?;
-        let region = Region::new(Some(Pages::Writable(map)), len, 0);
+        let region = Region::new(Some(Pages::Writable(map)), len, 0, false);
         let mut kind = HugePages::None;
         if huge {
             let (ptr, span) = region.span(0, len);
@@ -151,11 +156,11 @@ impl Region {
     }
 
     /// Wraps pages that were mapped (or remapped) elsewhere.
-    pub fn from_pages(pages: Option<Pages>, len: usize, delta: usize) -> Region {
-        Region::new(pages, len, delta)
+    pub fn from_pages(pages: Option<Pages>, len: usize, delta: usize, file_backed: bool) -> Region {
+        Region::new(pages, len, delta, file_backed)
     }
 
-    fn new(pages: Option<Pages>, len: usize, delta: usize) -> Region {
+    fn new(pages: Option<Pages>, len: usize, delta: usize, file_backed: bool) -> Region {
         let ptr = pages.as_ref().and_then(|p| NonNull::new(p.ptr())).unwrap_or(NonNull::dangling());
         LIVE_MAPS.fetch_add(1, Ordering::Relaxed);
         MAPPED_BYTES.fetch_add(len as u64, Ordering::Relaxed);
@@ -166,7 +171,12 @@ impl Region {
             pages: Mutex::new(pages),
             tasks: AtomicUsize::new(0),
             retired: AtomicBool::new(false),
+            file_backed,
         }
+    }
+
+    pub fn file_backed(&self) -> bool {
+        self.file_backed
     }
 
     pub fn len(&self) -> usize {
@@ -244,7 +254,10 @@ impl Region {
     /// the addresses valid for views that may still exist.
     pub fn release_file(&self) -> Result<()> {
         let guard = self.lock_pages();
-        if guard.is_none() || self.len == 0 {
+        if guard.is_none() || self.len == 0 || !self.file_backed {
+            // Anonymous memory holds no file: it simply stays until the last holder drops it.
+            drop(guard);
+            self.retire();
             return Ok(());
         }
         let (base, span) = self.span(0, self.len);

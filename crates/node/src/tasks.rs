@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use memmap_core::{search, Create, Error, OpenOptions};
-use napi::bindgen_prelude::{AsyncTask, Uint8ArraySlice};
+use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 
@@ -40,6 +40,7 @@ impl Drop for Hold {
 
 pub struct OpenTask {
     target: Option<Target>,
+    label: String,
     options: OpenOptions,
     after: AfterMap,
 }
@@ -54,7 +55,7 @@ impl Task for OpenTask {
     }
 
     fn resolve(&mut self, _env: Env, output: Opened) -> Result<NativeMap> {
-        Ok(NativeMap::from_opened(output))
+        Ok(NativeMap::from_opened(output, self.label.clone()))
     }
 }
 
@@ -63,6 +64,7 @@ pub struct FlushTask {
     file_start: u64,
     start: usize,
     len: usize,
+    flushes: bool,
 }
 
 impl Task for FlushTask {
@@ -70,9 +72,12 @@ impl Task for FlushTask {
     type JsValue = ();
 
     fn compute(&mut self) -> Result<()> {
-        let Some(hold) = self.hold.take() else { return Ok(()) };
+        let Some(hold) = self.hold.take() else { return Err(to_napi(Error::Closed)) };
         check_file_size(hold.file.as_deref(), self.file_start, self.len as u64).into_napi()?;
-        hold.region.flush(self.start, self.len).into_napi()
+        if self.flushes && self.len > 0 {
+            hold.region.flush(self.start, self.len).into_napi()?;
+        }
+        Ok(())
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
@@ -92,7 +97,7 @@ impl Task for IndexOfTask {
     type JsValue = f64;
 
     fn compute(&mut self) -> Result<f64> {
-        let Some(hold) = self.hold.take() else { return Ok(-1.0) };
+        let Some(hold) = self.hold.take() else { return Err(to_napi(Error::Closed)) };
         let len = hold.region.len();
         let (lo, hi) = scan_window(len, self.needle.len(), self.from, false);
         check_file_size(hold.file.as_deref(), self.file_offset + lo as u64, (hi - lo) as u64).into_napi()?;
@@ -111,11 +116,66 @@ impl Task for IndexOfTask {
     }
 }
 
+/// A map's region, held for one task. A separate object from the map because napi-rs keeps the
+/// arguments of a call that returns a task borrowed until the task settles, and `close()` (which
+/// borrows the map mutably) must work meanwhile.
+#[napi]
+pub struct TaskHold {
+    hold: Option<Hold>,
+    offset: u64,
+    length: usize,
+    flushes: bool,
+}
+
+#[napi]
+impl NativeMap {
+    /// Holds the region for one `flushAsync` or `indexOfAsync`; `close()` meanwhile zero-fills.
+    #[napi]
+    pub fn hold(&self) -> Result<TaskHold> {
+        Ok(TaskHold {
+            hold: Some(Hold::new(self)?),
+            offset: self.offset,
+            length: self.length,
+            flushes: self.flushes(),
+        })
+    }
+}
+
+/// `flush` on the thread pool; checks the file's size there too.
+#[napi(ts_return_type = "Promise<void>")]
+pub fn flush_async(hold: &mut TaskHold, byte_offset: f64, length: f64) -> Result<AsyncTask<FlushTask>> {
+    let start = byte_count("byteOffset", byte_offset)?;
+    let len = byte_count("length", length)?;
+    memmap_core::check_range("byteOffset", start as u64, len as u64, hold.length as u64).into_napi()?;
+    Ok(AsyncTask::new(FlushTask {
+        hold: hold.hold.take(),
+        file_start: hold.offset + start as u64,
+        start,
+        len,
+        flushes: hold.flushes,
+    }))
+}
+
+/// `indexOf` on the thread pool (the needle is copied).
+#[napi(ts_return_type = "Promise<number>")]
+pub fn index_of_async(hold: &mut TaskHold, needle: &[u8], from: f64) -> Result<AsyncTask<IndexOfTask>> {
+    if !from.is_finite() || from.fract() != 0.0 {
+        return Err(to_napi(Error::OutOfRange(format!("expected `from` to be an integer, got {from}"))));
+    }
+    Ok(AsyncTask::new(IndexOfTask {
+        hold: hold.hold.take(),
+        file_offset: hold.offset,
+        needle: needle.to_vec(),
+        from: from as i64,
+    }))
+}
+
 /// `open()` on the thread pool: open, size, map, advise and populate.
 #[napi(ts_return_type = "Promise<NativeMap>")]
 pub fn open_path_async(path: String, options: BindingOpenOptions) -> Result<AsyncTask<OpenTask>> {
     let (options, after) = options.parse().into_napi()?;
-    Ok(AsyncTask::new(OpenTask { target: Some(Target::Path(path)), options, after }))
+    let label = format!("'{path}'");
+    Ok(AsyncTask::new(OpenTask { target: Some(Target::Path(path)), label, options, after }))
 }
 
 /// `open()` of a descriptor (dup'ed now, on the calling thread) on the thread pool.
@@ -126,34 +186,6 @@ pub fn open_fd_async(fd: i32, options: BindingOpenOptions) -> Result<AsyncTask<O
         return Err(to_napi(Error::InvalidValue("option `create` needs a path, not a descriptor".into())));
     }
     let file = dup_fd(fd).into_napi()?;
-    Ok(AsyncTask::new(OpenTask { target: Some(Target::Fd(file)), options, after }))
-}
-
-#[napi]
-impl NativeMap {
-    /// `flush` on the thread pool.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn flush_async(&self, byte_offset: f64, length: f64) -> Result<AsyncTask<FlushTask>> {
-        let start = byte_count("byteOffset", byte_offset)?;
-        let len = byte_count("length", length)?;
-        memmap_core::check_range("byteOffset", start as u64, len as u64, self.length as u64).into_napi()?;
-        let hold = Hold::new(self)?;
-        let hold = (self.flushes() && len > 0).then_some(hold);
-        Ok(AsyncTask::new(FlushTask { hold, file_start: self.offset + start as u64, start, len }))
-    }
-
-    /// `indexOf` on the thread pool (the needle is copied).
-    #[napi(ts_return_type = "Promise<number>")]
-    pub fn index_of_async(&self, needle: Uint8ArraySlice, from: f64) -> Result<AsyncTask<IndexOfTask>> {
-        if !from.is_finite() || from.fract() != 0.0 {
-            return Err(to_napi(Error::OutOfRange(format!("expected `from` to be an integer, got {from}"))));
-        }
-        let hold = Hold::new(self)?;
-        Ok(AsyncTask::new(IndexOfTask {
-            hold: Some(hold),
-            file_offset: self.offset,
-            needle: needle.to_vec(),
-            from: from as i64,
-        }))
-    }
+    let label = format!("descriptor {fd}");
+    Ok(AsyncTask::new(OpenTask { target: Some(Target::Fd(file)), label, options, after }))
 }

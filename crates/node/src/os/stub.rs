@@ -13,6 +13,10 @@ pub fn page_size() -> usize {
     4096
 }
 
+pub fn huge_page_size() -> usize {
+    2 << 20
+}
+
 /// # Safety
 /// See `mod.rs`.
 pub unsafe fn advise(_ptr: *mut u8, _len: usize, _advice: Advice) -> Result<()> {

@@ -13,6 +13,21 @@ pub fn page_size() -> usize {
     usize::try_from(size).unwrap_or(4096)
 }
 
+/// The default huge page size (Hugepagesize in /proc/meminfo), 2 MiB where it can't be read.
+pub fn huge_page_size() -> usize {
+    static SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(|| {
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .find_map(|l| l.strip_prefix("Hugepagesize:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            })
+            .map_or(2 << 20, |kb| kb * 1024)
+    })
+}
+
 fn check(ret: libc::c_int, syscall: &'static str) -> Result<()> {
     if ret == 0 {
         Ok(())
@@ -185,9 +200,8 @@ pub fn reserve(file: &File, offset: u64, len: u64) -> Result<()> {
     }
 }
 
-/// Whether mincore reports the file's page cache exactly for this process: Linux restricts it
-/// to files the caller owns or may write (or CAP_SYS_ADMIN); otherwise only pages this process
-/// mapped count.
+/// Whether mincore reports the file's page cache for this process: Linux restricts it to files
+/// the caller owns or may write (or CAP_SYS_ADMIN); for others it reports every page resident.
 pub fn residency_is_exact(file: Option<&File>) -> bool {
     let Some(file) = file else { return false };
     let path = format!("/proc/self/fd/{}\0", file.as_raw_fd());

@@ -1,0 +1,173 @@
+// Lifecycle at scale (SPEC §4.1): a million synchronous open + view + close cycles leave the
+// process's mappings and descriptors as they were, and maps never closed are unmapped once
+// collected, with a warning naming them. Both run in child processes; the oracle is /proc.
+import * as fs from 'node:fs'
+import test, { type ExecutionContext } from 'ava'
+
+import { runChild, tempDir, tempFile } from './helpers'
+
+const dir = tempDir('memmap-lifecycle-')
+
+/**
+ * Code every child starts with: `memmap`, the file (MAP_FILE), its lines in /proc/self/maps and
+ * its descriptors in /proc/self/fd, and `report(value)`, the JSON line the parent parses.
+ */
+const PRELUDE = `
+const memmap = require(process.env.MEMMAP_ROOT)
+const fs = require('node:fs')
+const file = process.env.MAP_FILE
+const real = fs.realpathSync(file)
+const mapsLines = () => fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\\n')
+const fileMaps = () => mapsLines().filter((l) => l.endsWith(' ' + real)).length
+const fds = () => fs.readdirSync('/proc/self/fd').sort((a, b) => a - b)
+const fileFds = () => fds().filter((fd) => {
+  try { return fs.readlinkSync('/proc/self/fd/' + fd) === real } catch { return false }
+}).length
+const report = (value) => process.stdout.write(JSON.stringify(value) + '\\n')
+`
+
+/** Runs `code` after PRELUDE in a child, asserts it exited 0 without a signal, returns its report. */
+function child<T>(t: ExecutionContext, code: string, file: string, opts: { args?: string[]; timeout: number }): T {
+  const started = Date.now()
+  const r = runChild(PRELUDE + code, { args: opts.args, env: { MAP_FILE: file }, timeout: opts.timeout })
+  t.log(`child ran ${((Date.now() - started) / 1000).toFixed(1)} s (stderr ${r.stderr.length} bytes)`)
+  t.is(r.signal, null, `child killed by ${r.signal}\n${r.stderr.slice(-4000)}`)
+  t.is(r.status, 0, `child exited ${r.status}\n${r.stderr.slice(-4000)}`)
+  const last = r.stdout.trim().split('\n').at(-1) ?? ''
+  return JSON.parse(last) as T
+}
+
+interface Sample {
+  cycle: number
+  lines: number
+  fileLines: number
+  fds: string[]
+}
+
+test('1,000,000 synchronous openSync + bytes + close cycles leave /proc/self/maps and /proc/self/fd as they began', (t) => {
+  const file = tempFile(4096, 'million.bin', dir)
+  const r = child<{ samples: Sample[]; sum: number; ms: number; liveMapsAtEnd: number }>(
+    t,
+    `
+    const CYCLES = 1_000_000
+    const sample = (cycle) => {
+      const lines = mapsLines()
+      return { cycle, lines: lines.length, fileLines: lines.filter((l) => l.endsWith(' ' + real)).length, fds: fds() }
+    }
+    const samples = [sample(0)]
+    const started = process.hrtime.bigint()
+    let sum = 0
+    for (let cycle = 1; cycle <= CYCLES; cycle++) {
+      const map = memmap.openSync(file)
+      sum += map.bytes[0]
+      map.close()
+      if (cycle % 100_000 === 0) samples.push(sample(cycle))
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6
+    report({ samples, sum, ms, liveMapsAtEnd: memmap._counters().liveMaps })
+    `,
+    file,
+    { timeout: 9 * 60_000 },
+  )
+  t.log(`1,000,000 cycles in ${(r.ms / 1000).toFixed(1)} s (${((r.ms * 1000) / 1_000_000).toFixed(2)} µs per cycle)`)
+  t.log(`/proc/self/maps lines: ${r.samples.map((s) => s.lines).join(', ')}`)
+  t.deepEqual(
+    r.samples.map((s) => s.cycle),
+    Array.from({ length: 11 }, (_, i) => i * 100_000),
+  )
+  const [start] = r.samples
+  t.is(start.fileLines, 0)
+  for (const s of r.samples) {
+    t.true(s.lines <= start.lines + 64, `${s.lines} lines of /proc/self/maps at cycle ${s.cycle}, started with ${start.lines}`)
+    t.is(s.fileLines, 0, `the file is not mapped at cycle ${s.cycle}`)
+  }
+  const end = r.samples[r.samples.length - 1]
+  t.is(end.fileLines, 0)
+  t.deepEqual(end.fds, start.fds, '/proc/self/fd ends as it began')
+  t.is(r.sum, fs.readFileSync(file)[0] * 1_000_000, 'every cycle read the file through bytes[0]')
+  t.is(r.liveMapsAtEnd, 0, '_counters: no map is alive at the end')
+})
+
+test('100,000 maps never closed are unmapped once collected, with a MEMMAP_UNCLOSED warning naming the file', (t) => {
+  const file = tempFile(4096, 'never-closed.bin', dir)
+  const r = child<{
+    opened: number
+    failure: { cycle: number; code: unknown; message: string; liveMaps: number; fileMaps: number; fileFds: number; maxMapCount: string; nofile: string } | null
+    sum: number
+    maxLiveMaps: number
+    maxFileMaps: number
+    maxFileFds: number
+    ms: number
+    gcRounds: number
+    fileMapsAfter: number
+    fileFdsAfter: number
+    warnings: number
+    warning: { name: string; code: unknown; message: string } | null
+  }>(
+    t,
+    `
+    const COUNT = 100_000
+    let warnings = 0
+    let warning = null
+    process.on('warning', (w) => {
+      if (w.code !== 'MEMMAP_UNCLOSED') return
+      warnings++
+      warning ??= { name: w.name, code: w.code, message: w.message }
+    })
+    ;(async () => {
+      const started = process.hrtime.bigint()
+      let opened = 0
+      let failure = null
+      let sum = 0
+      let maxLiveMaps = 0
+      let maxFileMaps = 0
+      let maxFileFds = 0
+      for (let cycle = 1; cycle <= COUNT; cycle++) {
+        try {
+          const map = memmap.openSync(file)
+          sum += map.bytes[0]
+          opened++
+        } catch (e) {
+          const limits = fs.readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max open files'))
+          failure = {
+            cycle, code: e.code, message: String(e.message), liveMaps: memmap._counters().liveMaps,
+            fileMaps: fileMaps(), fileFds: fileFds(),
+            maxMapCount: fs.readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim(), nofile: String(limits),
+          }
+          break
+        }
+        if (cycle % 1000 === 0) {
+          maxLiveMaps = Math.max(maxLiveMaps, memmap._counters().liveMaps)
+          maxFileMaps = Math.max(maxFileMaps, fileMaps())
+          maxFileFds = Math.max(maxFileFds, fileFds())
+          await new Promise(setImmediate)
+        }
+      }
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      let gcRounds = 0
+      for (; gcRounds < 10 && (fileMaps() > 0 || fileFds() > 0); gcRounds++) {
+        gc()
+        for (let i = 0; i < 3; i++) await new Promise(setImmediate)
+      }
+      report({
+        opened, failure, sum, maxLiveMaps, maxFileMaps, maxFileFds, ms, gcRounds,
+        fileMapsAfter: fileMaps(), fileFdsAfter: fileFds(), warnings, warning,
+      })
+    })()
+    `,
+    file,
+    { args: ['--expose-gc'], timeout: 5 * 60_000 },
+  )
+  t.log(
+    `opened ${r.opened} in ${(r.ms / 1000).toFixed(1)} s; at most ${r.maxLiveMaps} live maps, ${r.maxFileMaps} mappings and ` +
+      `${r.maxFileFds} descriptors of the file at once; unmapped after ${r.gcRounds} gc rounds; ${r.warnings} warnings`,
+  )
+  t.is(r.failure, null, `openSync failed: ${JSON.stringify(r.failure)}`)
+  t.is(r.opened, 100_000)
+  t.is(r.sum, fs.readFileSync(file)[0] * 100_000, 'every map read the file through bytes[0]')
+  t.is(r.fileMapsAfter, 0, 'none of the file is mapped after at most 10 gc rounds')
+  t.is(r.fileFdsAfter, 0, 'no descriptor of the file is open after at most 10 gc rounds')
+  t.true(r.warnings >= 1, 'a warning was emitted for the unclosed maps')
+  t.like(r.warning, { name: 'Warning', code: 'MEMMAP_UNCLOSED' })
+  t.true(r.warning?.message.includes(file), `the warning names ${file}: ${r.warning?.message}`)
+})
