@@ -227,9 +227,13 @@ impl NativeMap {
     /// zero memory that the last holder unmaps. Releases the descriptor. Idempotent.
     #[napi]
     pub fn close(&mut self, env: Env) -> Result<()> {
+        if self.region.is_none() {
+            return Ok(());
+        }
+        let released = self.detach_all(env);
         let Some(region) = self.region.take() else { return Ok(()) };
         self.file = None;
-        if self.detach_all(env) {
+        if released {
             region.unmap_now();
         } else {
             region.release_file().into_napi()?;
