@@ -62,6 +62,22 @@ export interface OpenOptions {
    */
   size?: number | bigint
   /**
+   * With `size`: reserve the blocks of the grown part (fallocate), so a full disk is `ENOSPC` now
+   * rather than SIGBUS on a later store into a hole. The file is cut back if it fails.
+   * @default false
+   */
+  allocate?: boolean
+  /**
+   * Prefault every page before returning (MADV_POPULATE_READ; never a private copy of the file).
+   * @default false
+   */
+  populate?: boolean
+  /**
+   * Initial access hint for the whole map (see {@link MappedFile.advise}).
+   * @default 'normal'
+   */
+  advice?: Advice
+  /**
    * Keep a descriptor (O_CLOEXEC) for `fileSize` and for the truncation checks of `read`,
    * `readInto`, `write` and `flush`. `false` frees it (Python's `trackfd`).
    * @default true

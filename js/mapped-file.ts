@@ -371,9 +371,10 @@ export class MappedFile {
     if (shifted - k * stride + bytes <= Math.min(maxViewBytes, this.#length + this.#shift - k * stride)) {
       return [this.#chunk(k), shifted - k * stride]
     }
-    // Longer than half a chunk and straddling: a buffer of its own (tracked, detached by close).
-    const own = (this.#offset + start) % 8
-    return [this.#create(n, own, start, bytes + own), own]
+    // Longer than half a chunk and straddling: a buffer of its own over exactly the window (tracked,
+    // detached by close). A valid view's start is aligned in the file, hence in memory, so no
+    // shift is needed, and the buffer never exceeds maxViewBytes.
+    return [this.#create(n, 0, start, bytes), 0]
   }
 
   /** Chunk k of the view cache, created on first use. */

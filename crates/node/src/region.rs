@@ -115,8 +115,10 @@ impl Region {
                 match private {
                     Ok(map) => (Pages::Writable(map), false),
                     Err(e) if mode == Mode::Read && e.raw_os_error() == Some(libc::ENOMEM) => {
-                        // SAFETY: as for `map_mut`; read-only, so a stray write faults (documented).
-                        let map = unsafe { options.map(file) }.map_err(|e| Error::io("mmap", e))?;
+                        // SAFETY: as for `map_mut`; private and read-only (no commit charge), so a
+                        // stray write faults (documented).
+                        let map =
+                            unsafe { options.map_copy_read_only(file) }.map_err(|e| Error::io("mmap", e))?;
                         (Pages::ReadOnly(map), true)
                     }
                     Err(e) => return Err(Error::io("mmap", e)),
