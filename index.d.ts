@@ -171,7 +171,16 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * ```
    */
   readonly buffer: ArrayBuffer
-  /** `new Uint8Array(buffer)`, cached. */
+  /**
+   * `new Uint8Array(buffer)`, cached.
+   * @throws as {@link MappedFile.buffer}
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('data.bin')
+   * const first = map.bytes[0]
+   * ```
+   */
   readonly bytes: Uint8Array
   /**
    * A zero-copy view of `length` elements (default: as many as fit) at `byteOffset` bytes into the map.
@@ -189,7 +198,13 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
   view(Type: typeof Buffer, byteOffset?: number | bigint, length?: number | bigint): Buffer
   /**
    * A DataView over `[byteOffset, byteOffset + byteLength)`.
-   * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_CLOSED`
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_VIEW_TOO_LARGE`, `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('weights.bin')
+   * const count = map.dataView(0, 8).getBigUint64(0, true)
+   * ```
    */
   dataView(byteOffset?: number | bigint, byteLength?: number | bigint): DataView
   /**
@@ -206,6 +221,13 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
   /**
    * Copies `target.byteLength` bytes from `byteOffset` into `target`; returns the count. No allocation.
    * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('records.bin')
+   * const record = new Float64Array(16)
+   * map.readInto(record, 4096)
+   * ```
    */
   readInto(target: ArrayBufferView, byteOffset?: number | bigint): number
   /**
@@ -238,6 +260,12 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * The last index of `needle` that starts at or before `fromOffset` (default: the end), or -1, with
    * Buffer's semantics. Python's `rfind(n, 0, f + len(n))` is `lastIndexOf(n, f)`.
    * @throws as {@link MappedFile.indexOf}
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('log.txt')
+   * const lastLine = map.lastIndexOf('\n', map.length - 2) + 1
+   * ```
    */
   lastIndexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint): number
   /**
@@ -253,8 +281,15 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    */
   indexOfAsync(needle: string | number | ArrayBufferView, options?: { from?: number | bigint; signal?: AbortSignal }): Promise<number>
   /**
-   * Writes the range's dirty pages to the file and waits (msync MS_SYNC). A no-op that succeeds on 'read' and 'copy-on-write'.
+   * Writes the range's dirty pages to the file and waits (msync MS_SYNC). A no-op that succeeds on 'read', 'copy-on-write' and anonymous maps.
    * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`, or the msync error
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using log = openSync('log.bin', { mode: 'read-write' })
+   * log.bytes.set([1, 2, 3], 0)
+   * log.flushSync({ offset: 0, length: 3 })
+   * ```
    */
   flushSync(range?: Range): void
   /**
@@ -291,7 +326,16 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * ```
    */
   lock(range?: Range): void
-  /** Unlocks the pages covering `range` (munlock). */
+  /**
+   * Unlocks the pages covering `range` (munlock).
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('hot.bin')
+   * map.lock({ offset: 0, length: 1 << 20 })
+   * map.unlock({ offset: 0, length: 1 << 20 })
+   * ```
+   */
   unlock(range?: Range): void
   /**
    * Pages of `range` in memory (mincore).
@@ -307,6 +351,13 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * Changes the protection of a 'read-write' map (mprotect). While 'read', a store through a view
    * faults (SIGSEGV): use it to catch stray writes in development.
    * @throws `ERR_MMAP_UNSUPPORTED` on other maps
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using table = openSync('table.bin', { mode: 'read-write' })
+   * table.protect('read') // stores through views now fault: catches stray writes while debugging
+   * table.protect('read-write')
+   * ```
    */
   protect(protection: 'read' | 'read-write'): void
   /**
@@ -326,6 +377,13 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * For 'read' (and 'copy-on-write') maps opened without `length`: follows the file to its current
    * size (log tailing). Detaches every view. Returns the new length.
    * @throws `ERR_MMAP_UNSUPPORTED` on other maps
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using tail = openSync('app.log')
+   * // ...another process appends...
+   * const newLength = tail.remap()
+   * ```
    */
   remap(): number
   /**
@@ -338,9 +396,23 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * ```
    */
   close(): void
-  /** Calls `close()`: `using map = openSync(...)`. */
+  /**
+   * Calls `close()`.
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * { using map = openSync('data.bin') } // closed here
+   * ```
+   */
   [Symbol.dispose](): void
-  /** Flushes a 'read-write' map, then closes it: `await using map = await open(...)`. */
+  /**
+   * Flushes a 'read-write' map, then closes it.
+   * @example
+   * ```ts
+   * import { open } from 'memmap'
+   * { await using log = await open('log.bin', { mode: 'read-write' }) } // flushed and closed here
+   * ```
+   */
   [Symbol.asyncDispose](): Promise<void>
 }
 
@@ -393,7 +465,14 @@ export declare const allocationGranularity: number
 /** Whether this runtime allows external ArrayBuffers (false in Electron's V8 sandbox), probed once at load. When false, `buffer`, `bytes`, `view` and `dataView` throw `ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED`; everything else works. */
 export declare const externalBuffersSupported: boolean
 
-/** Maps alive in this process and the bytes they cover. */
+/**
+ * Maps still mapped in this process and the bytes they cover.
+ * @example
+ * ```ts
+ * import { stats } from 'memmap'
+ * const { liveMaps, mappedBytes } = stats()
+ * ```
+ */
 export declare function stats(): { liveMaps: number; mappedBytes: number }
 
 /** @internal Binding counters, for tests. */

@@ -1,9 +1,8 @@
 //! Opening, checking and sizing the file, with the rollback SPEC §5 asks for: when a later step
 //! fails, a file this call created is unlinked and a file it grew is cut back.
 
-use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::fs::{File, FileType, OpenOptions as FsOpenOptions};
 use std::io;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::{Create, Error, Mode, OpenOptions, Result};
@@ -53,18 +52,10 @@ impl OpenedFile {
             return Err(Error::io("open", io::Error::from_raw_os_error(libc::EISDIR)));
         }
         if !kind.is_file() {
-            let what = if kind.is_fifo() {
-                "a FIFO"
-            } else if kind.is_socket() {
-                "a socket"
-            } else if kind.is_char_device() {
-                "a character device"
-            } else if kind.is_block_device() {
-                "a block device"
-            } else {
-                "not a regular file"
-            };
-            return Err(Error::Unsupported(format!("only regular files can be mapped; this is {what}")));
+            return Err(Error::Unsupported(format!(
+                "only regular files can be mapped; this is {}",
+                describe_non_regular(kind)
+            )));
         }
         self.size = meta.len();
         if let Some(size) = opts.size.filter(|&size| size > self.size) {
@@ -96,10 +87,46 @@ impl OpenedFile {
     }
 }
 
+const SOCKET: &str = "a socket";
+
+/// What a non-regular file is, for the error message.
+#[cfg(unix)]
+fn describe_non_regular(kind: FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        SOCKET
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(not(unix))]
+fn describe_non_regular(_kind: FileType) -> &'static str {
+    "not a regular file"
+}
+
+/// O_NONBLOCK (so a FIFO cannot hang the open), O_CLOEXEC, and the mode bits of a created file.
+#[cfg(unix)]
+fn unix_flags(options: &mut FsOpenOptions, permissions: u32) {
+    use std::os::unix::fs::OpenOptionsExt;
+    options.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC).mode(permissions);
+}
+
+#[cfg(not(unix))]
+fn unix_flags(_options: &mut FsOpenOptions, _permissions: u32) {}
+
 fn open_or_create(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
     open_or_create_inner(path, opts).map_err(|e| match e.raw_os_error() {
         // open(2) refuses sockets with ENXIO: report them like every other non-regular file.
-        Some(libc::ENXIO) if std::fs::metadata(path).is_ok_and(|m| m.file_type().is_socket()) => {
+        Some(libc::ENXIO)
+            if std::fs::metadata(path).is_ok_and(|m| describe_non_regular(m.file_type()) == SOCKET) =>
+        {
             Error::Unsupported("only regular files can be mapped; this is a socket".into())
         }
         _ => e,
@@ -108,11 +135,8 @@ fn open_or_create(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
 
 fn open_or_create_inner(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
     let mut fs_opts = FsOpenOptions::new();
-    fs_opts
-        .read(true)
-        .write(opts.mode == Mode::ReadWrite)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .mode(opts.permissions);
+    fs_opts.read(true).write(opts.mode == Mode::ReadWrite);
+    unix_flags(&mut fs_opts, opts.permissions);
     let open = |o: &FsOpenOptions| o.open(path).map_err(|e| Error::io("open", e));
     match opts.create {
         Create::No => open(&fs_opts).map(|f| (f, false)),

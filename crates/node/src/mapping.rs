@@ -3,7 +3,6 @@
 //! `tasks.rs` runs the same work on the thread pool.
 
 use std::fs::File;
-use std::os::fd::BorrowedFd;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -78,14 +77,23 @@ fn map_opened(
     Ok((region, layout, stray_writes_fault))
 }
 
+/// A duplicate (F_DUPFD_CLOEXEC) of the caller's descriptor: the caller keeps and closes theirs.
+#[cfg(unix)]
 pub fn dup_fd(fd: i32) -> memmap_core::Result<File> {
     // SAFETY: fcntl(F_GETFD) only inspects the descriptor table; an invalid fd is EBADF.
     if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
         return Err(Error::last_os("fstat"));
     }
-    // SAFETY: `fd` is open (checked just above) and only borrowed for the dup (F_DUPFD_CLOEXEC).
-    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    // SAFETY: `fd` is open (checked just above) and only borrowed for the dup.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
     borrowed.try_clone_to_owned().map(File::from).map_err(|e| Error::io("dup", e))
+}
+
+#[cfg(not(unix))]
+pub fn dup_fd(_fd: i32) -> memmap_core::Result<File> {
+    Err(Error::Unsupported(
+        "mapping a file descriptor is not supported on this platform yet; pass a path".into(),
+    ))
 }
 
 #[napi(custom_finalize)]
