@@ -4,18 +4,12 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-import { GiB, fmtNs, fmtRate, fmtRatio, interleave, main, median, memmap, met, now, pct, randomRecords, runChild, since } from './lib.mjs'
+import { GiB, fmtNs, fmtRate, fmtRatio, interleave, main, median, memmap, met, now, pct, randomRecords, runChild, since, sumRecord } from './lib.mjs'
 
 const script = fileURLToPath(import.meta.url)
 const SIZE = 4 * GiB
 const RECORD = 4096
 const RECORDS = 2000
-
-function record(a, base) {
-  let s = 0
-  for (let j = 0; j < 1024; j++) s = (s + a[base + j]) | 0
-  return s
-}
 
 async function run(ctx) {
   const file = ctx.file('4g.bin', SIZE)
@@ -66,7 +60,7 @@ async function run(ctx) {
 async function child(role, { file, seed, advice }) {
   const recs = randomRecords(seed, RECORDS, SIZE / RECORD)
   const warm = new Int32Array(1024)
-  for (let i = 0; i < 2000; i++) record(warm, 0)
+  for (let i = 0; i < 2000; i++) sumRecord(warm, 0)
   let check = 0
   let ns
   if (role === 'pread') {
@@ -76,7 +70,7 @@ async function child(role, { file, seed, advice }) {
     const t = now()
     for (let i = 0; i < recs.length; i++) {
       readSync(fd, buf, 0, RECORD, recs[i] * RECORD)
-      check = (check + record(a, 0)) | 0
+      check = (check + sumRecord(a, 0)) | 0
     }
     ns = since(t)
     closeSync(fd)
@@ -84,7 +78,7 @@ async function child(role, { file, seed, advice }) {
     const map = memmap().openSync(file, { advice })
     const a = map.view(Int32Array)
     const t = now()
-    for (let i = 0; i < recs.length; i++) check = (check + record(a, recs[i] * 1024)) | 0
+    for (let i = 0; i < recs.length; i++) check = (check + sumRecord(a, recs[i] * 1024)) | 0
     ns = since(t)
     map.close()
   }

@@ -406,3 +406,10 @@ export function renderSection(r) {
   out.push(`_${r.seconds?.toFixed(0) ?? '?'} s_`)
   return out.join('\n')
 }
+
+/** Sums the 1024 Int32 of one 4 KiB record starting at element `base` (the random-record rows). */
+export function sumRecord(a, base) {
+  let s = 0
+  for (let j = 0; j < 1024; j++) s = (s + a[base + j]) | 0
+  return s
+}

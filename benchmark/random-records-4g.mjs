@@ -4,20 +4,13 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-import { GiB, cacheNote, fmtNs, fmtRate, fmtRatio, interleave, main, median, memmap, met, now, randomRecords, runChild, since } from './lib.mjs'
+import { GiB, cacheNote, fmtNs, fmtRate, fmtRatio, interleave, main, median, memmap, met, now, randomRecords, runChild, since, sumRecord } from './lib.mjs'
 
 const script = fileURLToPath(import.meta.url)
 const SIZE = 4 * GiB
 const RECORD = 4096
 const PER_SAMPLE = 65536
 const SAMPLES = 5
-
-/** Sums the 1024 Int32 of one record starting at element `base`. */
-function record(a, base) {
-  let s = 0
-  for (let j = 0; j < 1024; j++) s = (s + a[base + j]) | 0
-  return s
-}
 
 async function run(ctx) {
   const file = ctx.file('4g.bin', SIZE)
@@ -76,7 +69,7 @@ async function child(role, { file }) {
       const t = now()
       for (let i = 0; i < recs.length; i++) {
         readSync(fd, buf, 0, RECORD, recs[i] * RECORD)
-        sum = (sum + record(a, 0)) | 0
+        sum = (sum + sumRecord(a, 0)) | 0
       }
       if (s >= 0) samples.push(since(t))
       check = (check + sum) | 0
@@ -91,7 +84,7 @@ async function child(role, { file }) {
       const recs = randomRecords(s + 2, PER_SAMPLE, count)
       let sum = 0
       const t = now()
-      for (let i = 0; i < recs.length; i++) sum = (sum + record(a, recs[i] * 1024)) | 0
+      for (let i = 0; i < recs.length; i++) sum = (sum + sumRecord(a, recs[i] * 1024)) | 0
       if (s >= 0) samples.push(since(t))
       check = (check + sum) | 0
     }

@@ -20,6 +20,9 @@ export interface Range {
 /** The largest ArrayBuffer this runtime can create: 2^32 on Node 20 and Bun, 2^53-1 on Node 22+. */
 export const maxViewBytes: number = bufferConstants.MAX_LENGTH
 
+/** Distance between the starts of consecutive view chunks: half a chunk, a multiple of 8. */
+const STRIDE = Math.floor(maxViewBytes / 2 / 8) * 8
+
 interface ViewConstructor<T> {
   readonly BYTES_PER_ELEMENT: number
   new (buffer: ArrayBuffer, byteOffset: number, length: number): T
@@ -55,7 +58,7 @@ export class MappedFile {
   /**
    * Views are built over chunks that start `#shift = offset % 8` bytes before the map (so
    * alignment in the file is alignment in the chunk). Chunk k covers, in those shifted
-   * coordinates, [k * stride, k * stride + maxViewBytes); a map that fits is one chunk.
+   * coordinates, [k * STRIDE, k * STRIDE + maxViewBytes); a map that fits is one chunk.
    */
   #chunks: (ArrayBuffer | undefined)[] = []
   readonly #shift: number
@@ -366,10 +369,9 @@ export class MappedFile {
     }
     const shifted = start + this.#shift
     if (this.#length + this.#shift <= maxViewBytes) return [this.#chunk(0), shifted]
-    const stride = Math.floor(maxViewBytes / 2 / 8) * 8
-    const k = Math.floor(shifted / stride)
-    if (shifted - k * stride + bytes <= Math.min(maxViewBytes, this.#length + this.#shift - k * stride)) {
-      return [this.#chunk(k), shifted - k * stride]
+    const k = Math.floor(shifted / STRIDE)
+    if (shifted - k * STRIDE + bytes <= Math.min(maxViewBytes, this.#length + this.#shift - k * STRIDE)) {
+      return [this.#chunk(k), shifted - k * STRIDE]
     }
     // Longer than half a chunk and straddling: a buffer of its own over exactly the window (tracked,
     // detached by close). A valid view's start is aligned in the file, hence in memory, so no
@@ -386,8 +388,7 @@ export class MappedFile {
       if (whole <= maxViewBytes) {
         chunk = this.#length === 0 ? new ArrayBuffer(this.#shift) : this.#create(n, this.#shift, 0, whole)
       } else {
-        const stride = Math.floor(maxViewBytes / 2 / 8) * 8
-        const begin = k * stride // in shifted coordinates
+        const begin = k * STRIDE // in shifted coordinates
         chunk = this.#create(n, this.#shift, begin, Math.min(maxViewBytes, whole - begin))
       }
       this.#chunks[k] = chunk
