@@ -13,6 +13,7 @@ mod options;
 mod os;
 mod region;
 mod tasks;
+mod unclosed;
 
 use std::sync::atomic::Ordering;
 

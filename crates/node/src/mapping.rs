@@ -4,13 +4,12 @@
 
 use std::fs::File;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use memmap_core::layout::check_not_truncated;
 use memmap_core::{check_range, Advice, Create, Error, Layout, Mode, OpenOptions, OpenedFile};
 use napi::bindgen_prelude::{ObjectFinalize, Unknown};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Env, Result, Status};
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
@@ -18,6 +17,7 @@ use crate::external_buffer::{self, Tracked};
 use crate::options::{byte_count, AfterMap, BindingOpenOptions};
 use crate::os;
 use crate::region::{HugePages, Region};
+use crate::unclosed;
 
 /// Where to open: a path, or a dup of a caller's descriptor.
 pub enum Target {
@@ -289,22 +289,6 @@ pub fn check_file_size(file: Option<&File>, file_start: u64, len: u64) -> memmap
     }
 }
 
-type Listener = ThreadsafeFunction<String, (), String, Status, false, true>;
-
-/// Where warnings about maps collected without `close()` go (a JS function that emits a process
-/// warning). A weak threadsafe function: calling it from a finalizer only queues the call for a
-/// later turn of the event loop, so no JavaScript runs inside the GC (Bun finalizes there).
-static UNCLOSED_LISTENER: Mutex<Option<Listener>> = Mutex::new(None);
-
-/// Sets the function told about maps collected without `close()` (the first caller wins).
-#[napi(ts_args_type = "listener: (what: string) => void")]
-pub fn set_unclosed_listener(listener: Listener) {
-    let mut slot = UNCLOSED_LISTENER.lock().unwrap_or_else(PoisonError::into_inner);
-    if slot.is_none() {
-        *slot = Some(listener);
-    }
-}
-
 impl ObjectFinalize for NativeMap {
     /// Collected without `close()`: report it, and drop the weak references; the pages stay
     /// mapped until the last ArrayBuffer over them is finalized (each holds an `Arc`).
@@ -312,11 +296,8 @@ impl ObjectFinalize for NativeMap {
         for tracked in self.buffers.drain(..) {
             tracked.forget(env.raw());
         }
-        if let (Some(region), Some(listener)) =
-            (&self.region, UNCLOSED_LISTENER.lock().unwrap_or_else(PoisonError::into_inner).as_ref())
-        {
-            let what = format!("{} ({} bytes)", self.label, region.len());
-            listener.call(what, ThreadsafeFunctionCallMode::NonBlocking);
+        if let Some(region) = &self.region {
+            unclosed::report(format!("{} ({} bytes)", self.label, region.len()));
         }
         Ok(())
     }
