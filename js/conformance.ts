@@ -10,5 +10,3 @@ export const implementsApi: Pick<typeof Api, Exclude<keyof typeof Api, 'MappedFi
 export type MappedFileImplementsApi = Assert<Public<impl.MappedFile> extends Public<Api.MappedFile> ? true : false>
 export type EveryExportDocumented = Assert<[Exclude<keyof typeof impl, keyof typeof Api>] extends [never] ? true : false>
 export type EveryMemberDocumented = Assert<[Exclude<keyof impl.MappedFile, keyof Api.MappedFile>] extends [never] ? true : false>
-type SameKeys<A, B> = [Exclude<keyof A, keyof B> | Exclude<keyof B, keyof A>] extends [never] ? true : false
-export type OpenOptionsDocumented = Assert<SameKeys<impl.OpenOptions, Api.OpenOptions>>

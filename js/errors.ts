@@ -2,25 +2,10 @@
 // `path`; argument errors use Node's codes and classes; library errors use ERR_MMAP_* codes.
 import { getSystemErrorMap, inspect } from 'node:util'
 
-/** The library's own error codes. */
-export type MmapErrorCode =
-  | 'ERR_MMAP_CLOSED'
-  | 'ERR_MMAP_READ_ONLY'
-  | 'ERR_MMAP_UNALIGNED'
-  | 'ERR_MMAP_VIEW_TOO_LARGE'
-  | 'ERR_MMAP_TRUNCATED'
-  | 'ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED'
-  | 'ERR_MMAP_UNSUPPORTED'
+// The public types are declared once, in the curated typings.
+import type { CodedError, MmapErrorCode } from '../index'
 
 type ArgCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE'
-
-/** An error with Node's `code` property, as `fs` and `util` throw them. */
-export interface CodedError extends Error {
-  code: string
-  errno?: number
-  syscall?: string
-  path?: string
-}
 
 function coded<E extends Error>(error: E, code: string): E & CodedError {
   Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: true, configurable: true })

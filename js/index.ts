@@ -3,13 +3,13 @@
 import { fileURLToPath } from 'node:url'
 
 import { abortable, abortError, argError, fromNative } from './errors'
-import { ADVICE, MappedFile, maxViewBytes, type Advice, type Mode } from './mapped-file'
+import type { FileArgument, Mode, OpenOptions } from '../index'
+import { ADVICE, MappedFile, maxViewBytes } from './mapped-file'
 import { native } from './native'
 import { boolean, byteCount, object, oneOf, signalOf } from './validate'
 
 export { MappedFile, maxViewBytes }
-export type { Advice, Mode, Range } from './mapped-file'
-export type { CodedError, MmapErrorCode } from './errors'
+export type { Advice, CodedError, FileArgument, MmapErrorCode, Mode, OpenOptions, Range } from '../index'
 
 /** The system page size in bytes. */
 export const pageSize: number = native.pageSize()
@@ -19,23 +19,6 @@ export const allocationGranularity: number = pageSize
 
 /** Whether this runtime allows external ArrayBuffers (false inside Electron's V8 sandbox); probed once at load. */
 export const externalBuffersSupported: boolean = native.probeExternalBuffers()
-
-/** What `openSync` and `open` accept as the file. */
-export type FileArgument = string | Buffer | URL | number | { readonly fd: number }
-
-export interface OpenOptions {
-  mode?: Mode
-  offset?: number | bigint
-  length?: number | bigint
-  create?: boolean | 'exclusive'
-  permissions?: number
-  size?: number | bigint
-  allocate?: boolean
-  populate?: boolean
-  advice?: Advice
-  trackFile?: boolean
-  signal?: AbortSignal
-}
 
 const MODES: readonly Mode[] = ['read', 'read-write', 'copy-on-write']
 

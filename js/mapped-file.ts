@@ -4,18 +4,11 @@
 import { constants as bufferConstants } from 'node:buffer'
 
 import { abortable, argError, fromNative, mmapError } from './errors'
+import type { Advice, Mode, Range } from '../index'
 import { native, type NativeMap } from './native'
 import { byteCount, bytesOf, checkRange, integer, needleOf, object, oneOf, signalOf } from './validate'
 
-export type Mode = 'read' | 'read-write' | 'copy-on-write'
-export type Advice = 'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed' | 'hugepage'
 export const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage']
-
-/** A byte range relative to the start of the mapping. */
-export interface Range {
-  offset?: number | bigint
-  length?: number | bigint
-}
 
 /** The largest ArrayBuffer this runtime can create: 2^32 on Node 20 and Bun, 2^53-1 on Node 22+. */
 export const maxViewBytes: number = bufferConstants.MAX_LENGTH

@@ -4,7 +4,8 @@
 // `@memmap/binding-<platform>` (napi.packageName), an optional dependency added at publish.
 import { readFileSync } from 'node:fs'
 
-import { mmapError, type CodedError } from './errors'
+import type { CodedError } from '../index'
+import { mmapError } from './errors'
 import type * as Binding from '../native/binding'
 
 /** napi.packageName in package.json: each platform's binary is the package `${PACKAGE}-${platform}`. */
