@@ -80,9 +80,9 @@ interface ChildOptions {
   env?: NodeJS.ProcessEnv
 }
 
-/** Runs `code` after PRELUDE in a child, asserts it exited 0 without a signal, returns its report. */
-function child<T>(t: ExecutionContext, code: string, opts: ChildOptions): T {
-  const r = runChild(PRELUDE + code, {
+/** Runs `code` in a child, asserts it exited 0 without a signal, returns its last line as JSON. */
+function report<T>(t: ExecutionContext, code: string, opts: ChildOptions): T {
+  const r = runChild(code, {
     node: opts.node,
     args: opts.args,
     env: { ...opts.env, MAP_FILE: opts.file },
@@ -93,17 +93,14 @@ function child<T>(t: ExecutionContext, code: string, opts: ChildOptions): T {
   return JSON.parse(last) as T
 }
 
+/** Runs `code` after PRELUDE in a child; see `report`. */
+function child<T>(t: ExecutionContext, code: string, opts: ChildOptions): T {
+  return report<T>(t, PRELUDE + code, opts)
+}
+
 /** Runs a script file in a child (as `require(script)`), like `child` but without PRELUDE. */
 function childScript<T>(t: ExecutionContext, script: string, opts: ChildOptions): T {
-  const r = runChild(`require(${JSON.stringify(script)})`, {
-    node: opts.node,
-    args: opts.args,
-    env: { ...opts.env, MAP_FILE: opts.file },
-  })
-  t.is(r.signal, null, `child killed by ${r.signal}\n${r.stderr}`)
-  t.is(r.status, 0, `child exited ${r.status}\n${r.stderr}`)
-  const last = r.stdout.trim().split('\n').at(-1) ?? ''
-  return JSON.parse(last) as T
+  return report<T>(t, `require(${JSON.stringify(script)})`, opts)
 }
 
 interface Extent {

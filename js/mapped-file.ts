@@ -237,8 +237,8 @@ export class MappedFile {
   /** An access hint for the range (madvise). 'dontneed' throws ERR_MMAP_UNSUPPORTED on 'copy-on-write' and anonymous maps. */
   advise(advice: Advice, range?: Range): void {
     const n = this.#live()
-    const a = oneOf('advice', advice, ADVICE, 'normal')
     if (advice === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'advice', 'a string', advice)
+    const a = oneOf('advice', advice, ADVICE, 'normal')
     const [start, count] = this.#range(range)
     this.#call(() => n.advise(a, start, count))
   }
@@ -267,8 +267,8 @@ export class MappedFile {
   /** Changes the protection of a 'read-write' map (mprotect). A store into a 'read' protected map faults. */
   protect(protection: 'read' | 'read-write'): void {
     const n = this.#live()
-    const p = oneOf('protection', protection, ['read', 'read-write'] as const, 'read')
     if (protection === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'protection', 'a string', protection)
+    const p = oneOf('protection', protection, ['read', 'read-write'] as const, 'read')
     if (this.#mode !== 'read-write') throw mmapError('ERR_MMAP_UNSUPPORTED', "protect() needs a 'read-write' map")
     this.#call(() => n.protect(p === 'read-write'))
   }

@@ -53,7 +53,8 @@ impl NativeMap {
     #[napi]
     pub fn write(&self, source: Uint8ArraySlice, byte_offset: f64) -> Result<f64> {
         self.live()?;
-        if self.mode == Mode::Read || self.stray_writes_fault {
+        // (Only 'read' maps can have the read-only fallback, so this also covers it.)
+        if self.mode == Mode::Read {
             return Err(to_napi(Error::ReadOnly("write() needs mode 'read-write' or 'copy-on-write'")));
         }
         let (start, len) = self.checked_range(byte_offset, source.len() as f64)?;
