@@ -127,6 +127,7 @@ export type MmapErrorCode =
   | 'ERR_MMAP_TRUNCATED'
   | 'ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED'
   | 'ERR_MMAP_UNSUPPORTED'
+  | 'ERR_MMAP_LIMIT'
 
 /** Errors thrown by memmap: `code` always, and `errno`, `syscall`, `path` for system errors as node:fs sets them. */
 export interface CodedError extends Error {
@@ -348,8 +349,10 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    */
   residency(range?: Range): Residency
   /**
-   * Changes the protection of a 'read-write' map (mprotect). While 'read', a store through a view
-   * faults (SIGSEGV): use it to catch stray writes in development.
+   * Changes the protection of a 'read-write' file map or an `allocate()` map (mprotect). While
+   * 'read', a store through a view faults (SIGSEGV): use it to catch stray writes in development.
+   * Library calls never store into such a map: `write()`, and `readInto()` into one of its views,
+   * throw `ERR_MMAP_READ_ONLY`. The protection stays across `resize()`.
    * @throws `ERR_MMAP_UNSUPPORTED` on other maps
    * @example
    * ```ts
@@ -362,9 +365,12 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
   protect(protection: 'read' | 'read-write'): void
   /**
    * Sets the map's length to `newLength`; a 'read-write' file is set to `offset + newLength` bytes.
-   * Detaches every view of the map, then remaps (mremap MREMAP_MAYMOVE on Linux). What a shrink does
-   * to other mappings of the file is the caller's business.
-   * @throws `ERR_MMAP_READ_ONLY` on 'read', `ERR_MMAP_UNSUPPORTED` on 'copy-on-write'; the ftruncate or mremap error
+   * Detaches every view of the map, then remaps (mremap MREMAP_MAYMOVE on Linux, else maps anew).
+   * A failure leaves the file's size and bytes and the map's length and contents as they were.
+   * A running task (`flush()`, `indexOfAsync()`) keeps reading the old pages; a shrink cuts the
+   * file only once such tasks end. What a shrink does to other mappings of the file is the
+   * caller's business.
+   * @throws `ERR_MMAP_READ_ONLY` on 'read', `ERR_MMAP_UNSUPPORTED` on 'copy-on-write'; the ftruncate or mmap error; `ERR_MMAP_LIMIT`
    * @example
    * ```ts
    * import { openSync } from 'memmap'
@@ -417,10 +423,11 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
 }
 
 /**
- * Opens and maps a file.
+ * Opens and maps a file. A `signal` that is already aborted throws an `AbortError`
+ * (`ABORT_ERR`); otherwise it is not consulted (the call is synchronous).
  * @throws system errors like `fs.openSync`'s (`ENOENT`, `EACCES`, `EISDIR`, ...), `ERR_MMAP_UNSUPPORTED`
  * for anything but a regular file, `ERR_OUT_OF_RANGE` past the end, `ERR_INVALID_ARG_TYPE` and
- * `ERR_INVALID_ARG_VALUE` for bad options.
+ * `ERR_INVALID_ARG_VALUE` for bad options, `ERR_MMAP_LIMIT` near `vm.max_map_count`.
  * @example
  * ```ts
  * import { openSync } from 'memmap'
@@ -474,6 +481,3 @@ export declare const externalBuffersSupported: boolean
  * ```
  */
 export declare function stats(): { liveMaps: number; mappedBytes: number }
-
-/** @internal Binding counters, for tests. */
-export declare function _counters(): { externalBuffersCreated: number; externalBuffersLive: number; liveMaps: number; mappedBytes: number }

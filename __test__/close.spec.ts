@@ -525,7 +525,7 @@ for (const mode of ['read', 'read-write'] as const) {
         return { covered: lines.length > 0, paths: lines.map((l) => l.split(/\\s+/).slice(5).join(' ')) }
       }
       const counts = () => {
-        const c = memmap._counters()
+        const c = require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters()
         return { liveMaps: c.liveMaps, externalBuffersLive: c.externalBuffersLive }
       }
       ;(async () => {
@@ -547,12 +547,15 @@ for (const mode of ['read', 'read-write'] as const) {
         const movedWriteReadBack = u8[0]
         moved = null
         u8 = null
+        // The finalizer runs when V8 (and its background sweeper) gets to it, not after a fixed
+        // number of turns: poll (gc, then give the loop 10 ms) for up to 30 s.
         let gcRounds = 0
-        while (gcRounds < 10) {
+        const deadline = Date.now() + 30_000
+        while (Date.now() < deadline) {
           gc()
-          for (let i = 0; i < 3; i++) await new Promise(setImmediate)
+          await new Promise((resolve) => setTimeout(resolve, 10))
           gcRounds++
-          if (!covering(lo, hi).covered && memmap._counters().externalBuffersLive === start.externalBuffersLive) break
+          if (!covering(lo, hi).covered && require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters().externalBuffersLive === start.externalBuffersLive) break
         }
         report({
           node: process.version, movedMatchedFile, range: lo.toString(16) + '-' + hi.toString(16), mapsBefore: own.length,
@@ -574,7 +577,7 @@ for (const mode of ['read', 'read-write'] as const) {
     t.true(r.movedReadsZeros, 'the moved buffer reads anonymous zero memory after close')
     t.is(r.movedWriteReadBack, 0xab, 'a write to the moved buffer lands in private memory')
     t.is(sha256(file), hash, 'writes to the moved buffer after close never reach the file')
-    t.false(r.rangeAtEnd.covered, `${r.range} is unmapped once the moved buffer is collected (${r.gcRounds} gc rounds): ${r.rangeAtEnd.paths}`)
+    t.false(r.rangeAtEnd.covered, `${r.range} is unmapped once the moved buffer is collected (polled ${r.gcRounds} gc rounds, up to 30 s): ${r.rangeAtEnd.paths}`)
     t.is(r.end.liveMaps, r.start.liveMaps, '_counters: liveMaps returns to its starting value')
     t.is(r.end.externalBuffersLive, r.start.externalBuffersLive, "_counters: the moved buffer's finalizer ran")
   })

@@ -95,11 +95,11 @@ for (const mode of ['read', 'read-write', 'copy-on-write'] as const) {
       }>(
         t,
         `
-        const before = memmap._counters()
+        const before = require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters()
         const map = memmap.openSync(file, { mode: '${mode}', offset: ${offset} })
         const first = ${viewAttempts('map', offset)}
         const again = ${viewAttempts('map', offset)}
-        const after = memmap._counters()
+        const after = require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters()
         const read = map.read(0, map.length).toString('hex')
         const mapsOpen = fileMaps().length
         map.close()
@@ -219,7 +219,7 @@ test('status injected after load: bytes throws ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPO
     t,
     `
     const map = memmap.openSync(file)
-    const before = memmap._counters().externalBuffersCreated
+    const before = require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters().externalBuffersCreated
     binding.setTestHooks(${NO_EXTERNAL_BUFFERS}, false)
     const refused = thrown(() => map.bytes)
     binding.setTestHooks(${GENERIC_FAILURE}, false)
@@ -227,7 +227,7 @@ test('status injected after load: bytes throws ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPO
     binding.setTestHooks(0, false)
     const cleared = thrown(() => map.bytes)
     const bytes = hex(map.bytes)
-    const created = memmap._counters().externalBuffersCreated - before
+    const created = require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters().externalBuffersCreated - before
     map.close()
     report({ supported: memmap.externalBuffersSupported, refused, failed, cleared, bytes, created })
     `,

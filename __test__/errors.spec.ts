@@ -80,11 +80,15 @@ function closedFd(): number {
   return fd
 }
 
-/** Maps the FIFO in a child (a hang fails the row after 10 s) and rethrows the child's error. */
+/**
+ * Maps the FIFO in a child and rethrows the child's error. Nothing ever opens the FIFO for
+ * writing, so an open(2) that waits for a writer never returns: the child returning at all is the
+ * proof that openSync did not wait, whatever the machine's load. The 60 s bound only ends a hung
+ * child (the row then fails with ERR_TEST_CHILD_FAILED).
+ */
 function fifoInChild(mode: string): unknown {
   const code = `
     const { openSync } = require(process.env.MEMMAP_ROOT)
-    const start = process.hrtime.bigint()
     let out
     try {
       openSync(process.env.FIFO, { mode: process.env.MODE }).close()
@@ -92,19 +96,15 @@ function fifoInChild(mode: string): unknown {
     } catch (e) {
       out = { threw: true, name: e.name, code: e.code, message: e.message }
     }
-    out.ms = Number(process.hrtime.bigint() - start) / 1e6
     process.stdout.write(JSON.stringify(out))
   `
-  const r = runChild(code, { env: { FIFO: fifo, MODE: mode }, timeout: 10_000 })
+  const r = runChild(code, { env: { FIFO: fifo, MODE: mode }, timeout: 60_000 })
   if (r.status !== 0) {
     throw Object.assign(new Error(`child ended with status ${r.status}, signal ${r.signal} (hung?): ${r.stderr}`), {
       code: 'ERR_TEST_CHILD_FAILED',
     })
   }
-  const out = JSON.parse(r.stdout) as { threw: boolean; name?: string; code?: string; message?: string; ms: number }
-  if (out.ms > 1000) {
-    throw Object.assign(new Error(`openSync on a FIFO took ${out.ms} ms`), { code: 'ERR_TEST_TOO_SLOW' })
-  }
+  const out = JSON.parse(r.stdout) as { threw: boolean; name?: string; code?: string; message?: string }
   if (!out.threw) return 'mapped the FIFO'
   const classes: Record<string, ErrorClass> = { Error, TypeError, RangeError }
   throw Object.assign(new (classes[out.name ?? ''] ?? Error)(out.message), { code: out.code })
@@ -311,9 +311,9 @@ const rows: Row[] = [
   { title: "a directory in mode 'copy-on-write' throws EISDIR", call: () => openSync(dir, { mode: 'copy-on-write' }), code: 'EISDIR', type: Error },
 
   // not regular files
-  { title: "a FIFO in mode 'read' throws ERR_MMAP_UNSUPPORTED at once (child process)", call: () => fifoInChild('read'), code: UNSUPPORTED, type: Error },
+  { title: "a FIFO in mode 'read' throws ERR_MMAP_UNSUPPORTED without waiting for a writer (child process)", call: () => fifoInChild('read'), code: UNSUPPORTED, type: Error },
   {
-    title: "a FIFO in mode 'read-write' throws ERR_MMAP_UNSUPPORTED at once (child process)",
+    title: "a FIFO in mode 'read-write' throws ERR_MMAP_UNSUPPORTED without waiting for a writer (child process)",
     call: () => fifoInChild('read-write'),
     code: UNSUPPORTED,
     type: Error,
@@ -582,17 +582,21 @@ test.serial('the whole table leaves the descriptors as they were and no test fil
       })
       .filter((target) => target.startsWith(`${dir}/`) || target === dir || USED.includes(target))
       .sort()
-  const settle = async () => {
-    for (let i = 0; i < 5; i++) await new Promise(setImmediate)
+  // Whatever a rejected call might still release on the thread pool is waited for by polling the
+  // listing (for up to 30 s), not by a fixed number of event-loop turns.
+  const settled = async (expected: string[]) => {
+    const deadline = Date.now() + 30_000
+    while (Date.now() < deadline && JSON.stringify(named()) !== JSON.stringify(expected)) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    return named()
   }
   const before = named()
   t.false(before.some((target) => target.startsWith(dir)), 'no test file is open before')
   await runTable()
-  await settle()
-  t.deepEqual(named(), before, 'the table leaves no test file (nor /dev/null) open')
+  t.deepEqual(await settled(before), before, 'the table leaves no test file (nor /dev/null) open')
   await runTable()
-  await settle()
-  t.deepEqual(named(), before, 'nor does a second pass')
+  t.deepEqual(await settled(before), before, 'nor does a second pass')
   for (const file of USED) t.deepEqual(mapsLines(file), [], `${file} is not mapped`)
   t.deepEqual(
     mapsLines().filter((line) => line.includes(dir)),

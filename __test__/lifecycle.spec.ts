@@ -42,17 +42,28 @@ interface Sample {
   lines: number
   fileLines: number
   fds: string[]
+  /** Descriptors open on the file. */
+  fileFds: number
+  /** The address range the map of this cycle occupied, and the lines of /proc/self/maps covering it after its close(). */
+  range: string | null
+  coveredAfterClose: string[] | null
 }
 
-test('1,000,000 synchronous openSync + bytes + close cycles leave /proc/self/maps and /proc/self/fd as they began', (t) => {
+test("1,000,000 synchronous openSync + bytes + close cycles leave the file's entries in /proc/self/maps and /proc/self/fd as they began, each close() unmapping its range", (t) => {
   const file = tempFile(4096, 'million.bin', dir)
   const r = child<{ samples: Sample[]; sum: number; ms: number; liveMapsAtEnd: number }>(
     t,
     `
     const CYCLES = 1_000_000
-    const sample = (cycle) => {
+    const range = (line) => line.split(' ')[0].split('-').map((x) => BigInt('0x' + x))
+    // The lines of /proc/self/maps that overlap [lo, hi).
+    const covering = ([lo, hi]) => mapsLines().filter((l) => { const [a, b] = range(l); return a < hi && b > lo })
+    const sample = (cycle, own = null) => {
       const lines = mapsLines()
-      return { cycle, lines: lines.length, fileLines: lines.filter((l) => l.endsWith(' ' + real)).length, fds: fds() }
+      return {
+        cycle, lines: lines.length, fileLines: lines.filter((l) => l.endsWith(' ' + real)).length, fds: fds(), fileFds: fileFds(),
+        range: own && own.map((x) => x.toString(16)).join('-'), coveredAfterClose: own && covering(own),
+      }
     }
     const samples = [sample(0)]
     const started = process.hrtime.bigint()
@@ -60,11 +71,13 @@ test('1,000,000 synchronous openSync + bytes + close cycles leave /proc/self/map
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const map = memmap.openSync(file)
       sum += map.bytes[0]
+      // Every 100,000th cycle notes where its map lies, to check that close() really unmapped it.
+      const own = cycle % 100_000 === 0 ? range(mapsLines().find((l) => l.endsWith(' ' + real))) : null
       map.close()
-      if (cycle % 100_000 === 0) samples.push(sample(cycle))
+      if (own) samples.push(sample(cycle, own))
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6
-    report({ samples, sum, ms, liveMapsAtEnd: memmap._counters().liveMaps })
+    report({ samples, sum, ms, liveMapsAtEnd: require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters().liveMaps })
     `,
     file,
     { timeout: 9 * 60_000 },
@@ -75,15 +88,22 @@ test('1,000,000 synchronous openSync + bytes + close cycles leave /proc/self/map
     r.samples.map((s) => s.cycle),
     Array.from({ length: 11 }, (_, i) => i * 100_000),
   )
+  // The totals of /proc/self/maps and /proc/self/fd move with the runtime's own mappings and
+  // descriptors; what is exact is the file's own entries, and the address range each sampled map
+  // occupied: close() unmaps it at once, so nothing covers it right after (a leaked mapping, or an
+  // anonymous replacement left behind, would).
   const [start] = r.samples
-  t.is(start.fileLines, 0)
+  t.deepEqual([start.fileLines, start.fileFds], [0, 0])
   for (const s of r.samples) {
-    t.true(s.lines <= start.lines + 64, `${s.lines} lines of /proc/self/maps at cycle ${s.cycle}, started with ${start.lines}`)
     t.is(s.fileLines, 0, `the file is not mapped at cycle ${s.cycle}`)
+    t.is(s.fileFds, 0, `no descriptor is open on the file at cycle ${s.cycle}`)
+    if (s.cycle > 0) t.deepEqual(s.coveredAfterClose, [], `${s.range}, mapped by cycle ${s.cycle}, is unmapped by its close()`)
+    t.deepEqual(
+      start.fds.filter((fd) => !s.fds.includes(fd)),
+      [],
+      `every descriptor open at the start is still open at cycle ${s.cycle} (nothing closed another's descriptor)`,
+    )
   }
-  const end = r.samples[r.samples.length - 1]
-  t.is(end.fileLines, 0)
-  t.deepEqual(end.fds, start.fds, '/proc/self/fd ends as it began')
   t.is(r.sum, fs.readFileSync(file)[0] * 1_000_000, 'every cycle read the file through bytes[0]')
   t.is(r.liveMapsAtEnd, 0, '_counters: no map is alive at the end')
 })
@@ -130,24 +150,27 @@ test('100,000 maps never closed are unmapped once collected, with a MEMMAP_UNCLO
         } catch (e) {
           const limits = fs.readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max open files'))
           failure = {
-            cycle, code: e.code, message: String(e.message), liveMaps: memmap._counters().liveMaps,
+            cycle, code: e.code, message: String(e.message), liveMaps: require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters().liveMaps,
             fileMaps: fileMaps(), fileFds: fileFds(),
             maxMapCount: fs.readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim(), nofile: String(limits),
           }
           break
         }
         if (cycle % 1000 === 0) {
-          maxLiveMaps = Math.max(maxLiveMaps, memmap._counters().liveMaps)
+          maxLiveMaps = Math.max(maxLiveMaps, require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters().liveMaps)
           maxFileMaps = Math.max(maxFileMaps, fileMaps())
           maxFileFds = Math.max(maxFileFds, fileFds())
           await new Promise(setImmediate)
         }
       }
       const ms = Number(process.hrtime.bigint() - started) / 1e6
+      // Collection and the finalizers that unmap run when V8 and its background threads get to
+      // them: poll (gc, then give the loop 10 ms) until the file is gone, for up to 60 s.
       let gcRounds = 0
-      for (; gcRounds < 10 && (fileMaps() > 0 || fileFds() > 0); gcRounds++) {
+      const deadline = Date.now() + 60_000
+      for (; (fileMaps() > 0 || fileFds() > 0) && Date.now() < deadline; gcRounds++) {
         gc()
-        for (let i = 0; i < 3; i++) await new Promise(setImmediate)
+        await new Promise((resolve) => setTimeout(resolve, 10))
       }
       report({
         opened, failure, sum, maxLiveMaps, maxFileMaps, maxFileFds, ms, gcRounds,
@@ -165,8 +188,8 @@ test('100,000 maps never closed are unmapped once collected, with a MEMMAP_UNCLO
   t.is(r.failure, null, `openSync failed: ${JSON.stringify(r.failure)}`)
   t.is(r.opened, 100_000)
   t.is(r.sum, fs.readFileSync(file)[0] * 100_000, 'every map read the file through bytes[0]')
-  t.is(r.fileMapsAfter, 0, 'none of the file is mapped after at most 10 gc rounds')
-  t.is(r.fileFdsAfter, 0, 'no descriptor of the file is open after at most 10 gc rounds')
+  t.is(r.fileMapsAfter, 0, 'none of the file is mapped once collected (polled for up to 60 s)')
+  t.is(r.fileFdsAfter, 0, 'no descriptor of the file is open once collected (polled for up to 60 s)')
   t.true(r.warnings >= 1, 'a warning was emitted for the unclosed maps')
   t.like(r.warning, { name: 'Warning', code: 'MEMMAP_UNCLOSED' })
   t.true(r.warning?.message.includes(file), `the warning names ${file}: ${r.warning?.message}`)

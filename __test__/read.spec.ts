@@ -162,13 +162,15 @@ for (const [mode, perms] of EXPECTED_PERMS) {
   })
 }
 
-test('reading 10 MiB through map.bytes raises RssAnon by less than 1 MiB', (t) => {
+test('reading 10 MiB through map.bytes adds no anonymous memory: its smaps shows Rss 10 MiB and Anonymous 0 kB', (t) => {
   const file = tempFile(10 * MiB, 'rss.bin')
   const expectedSum = fs.readFileSync(file).reduce((sum, byte) => sum + byte, 0)
   // RssAnon counts anonymous memory only: the page-cache pages the mapping shows count as
   // RssFile, so whether the file is cached or re-read from disk does not change the measure.
   // The mapping's own lines of /proc/self/smaps (exact, unlike /proc/self/status) show the
-  // bytes were really read through it (Rss) without private copies (Anonymous).
+  // bytes were really read through it (Rss) without private copies (Anonymous): the map's share of
+  // RssAnon is its Anonymous field. The process's RssAnon moves with the runtime's own memory
+  // (V8's heap, its compiler and GC threads) at any time, so it is logged, not asserted.
   const child = runChild(
     String.raw`
     const fs = require('node:fs')
@@ -198,7 +200,7 @@ test('reading 10 MiB through map.bytes raises RssAnon by less than 1 MiB', (t) =
   t.is(child.signal, null)
   const r = JSON.parse(child.stdout) as Record<string, number>
   t.is(r.total, expectedSum)
-  t.true(r.anonAfter - r.anonBefore < 1024, `RssAnon grew by ${r.anonAfter - r.anonBefore} kB`)
-  t.is(r.mapRss, 10 * 1024)
-  t.is(r.mapAnonymous, 0)
+  t.log(`process RssAnon moved by ${r.anonAfter - r.anonBefore} kB (runtime included)`)
+  t.is(r.mapRss, 10 * 1024, 'every page was read through the mapping')
+  t.is(r.mapAnonymous, 0, 'no page was copied into private memory: the map adds 0 kB to RssAnon')
 })

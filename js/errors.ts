@@ -12,11 +12,11 @@ function coded<E extends Error>(error: E, code: string): E & CodedError {
   return error as E & CodedError
 }
 
-/** `Expected \`name\` to be <expected>, got <value> (<type>)`, as p-map words it. */
+/** A value as the caller wrote it, with its type: `8193 (number)`, `5n (bigint)`, `'x' (string)`. */
 function describe(value: unknown): string {
   const type = value === null ? 'null' : typeof value
   const shown = typeof value === 'function' ? (value.name || 'anonymous function') : inspect(value, { depth: 0, maxStringLength: 40 })
-  return `\`${shown}\` (${type})`
+  return `${shown} (${type})`
 }
 
 export function argError(code: ArgCode, name: string, expected: string, value: unknown): CodedError {
@@ -48,6 +48,9 @@ interface NativeParts {
   message: string
   errno?: number
   syscall?: string
+  /** An argument error's argument name and what it had to be. */
+  arg?: string
+  expected?: string
 }
 
 function classFor(code: string): ErrorConstructor {
@@ -56,9 +59,16 @@ function classFor(code: string): ErrorConstructor {
   return Error
 }
 
-/** Rebuilds an error the binding threw (its parts travel as JSON in the message). */
-export function fromNative(error: unknown, path: string | null): unknown {
-  if (!(error instanceof Error) || !error.message.startsWith('{"code":')) return error
+/**
+ * Rebuilds an error the binding threw (its parts travel as JSON in the message). `given` holds
+ * the arguments as the caller wrote them, so an argument error shows the value as given (a
+ * bigint as `5n (bigint)`), not as the binding received it.
+ */
+export function fromNative(error: unknown, path: string | null, given?: Readonly<Record<string, unknown>>): unknown {
+  if (!(error instanceof Error)) return error
+  // napi-rs's own conversion failures: an argument the TypeScript layer should have refused.
+  if ((error as CodedError).code === 'InvalidArg') return coded(new TypeError(error.message), 'ERR_INVALID_ARG_TYPE')
+  if (!error.message.startsWith('{"code":')) return error
   let parts: NativeParts
   try {
     parts = JSON.parse(error.message) as NativeParts
@@ -67,6 +77,9 @@ export function fromNative(error: unknown, path: string | null): unknown {
   }
   if (parts.errno !== undefined && parts.syscall !== undefined) {
     return systemError(parts.errno, parts.syscall, path, parts.message)
+  }
+  if (parts.arg !== undefined && parts.expected !== undefined && given !== undefined && Object.hasOwn(given, parts.arg)) {
+    return argError(parts.code as ArgCode, parts.arg, parts.expected, given[parts.arg])
   }
   return coded(new (classFor(parts.code))(parts.message), parts.code)
 }

@@ -29,7 +29,7 @@ interface Target {
 
 function target(file: unknown): Target {
   if (typeof file === 'string') return { path: checkPath(file), fd: null }
-  if (file instanceof URL) return { path: fileURLToPath(file), fd: null }
+  if (file instanceof URL) return { path: checkPath(fileURLToPath(file)), fd: null }
   if (file instanceof Uint8Array) return { path: checkPath(new TextDecoder().decode(file)), fd: null }
   if (typeof file === 'number') {
     if (!Number.isInteger(file) || file < 0 || file > 0x7fffffff) {
@@ -72,6 +72,8 @@ interface Prepared {
   where: Target
   mode: Mode
   signal: AbortSignal | undefined
+  /** The numeric options as the caller wrote them, for error messages. */
+  given: Record<string, unknown>
   binding: Parameters<typeof native.NativeMap.openPath>[1]
 }
 
@@ -90,14 +92,13 @@ function prepare(file: unknown, options: unknown): Prepared {
   if (o.size !== undefined && mode !== 'read-write') {
     throw argError('ERR_INVALID_ARG_VALUE', 'size', `undefined with mode '${mode}' (size needs 'read-write')`, o.size)
   }
+  // 'dontneed' with 'copy-on-write' is refused by the core (ERR_MMAP_UNSUPPORTED), before any system call.
   const advice = oneOf('advice', o.advice, ADVICE, 'normal')
-  if (advice === 'dontneed' && mode === 'copy-on-write') {
-    throw argError('ERR_INVALID_ARG_VALUE', 'advice', "not 'dontneed' with mode 'copy-on-write' (it would discard the map's private pages)", o.advice)
-  }
   return {
     where,
     mode,
     signal: signalOf('signal', o.signal),
+    given: { offset: o.offset, length: o.length, size: o.size },
     binding: {
       mode,
       offset: o.offset === undefined ? 0 : byteCount('offset', o.offset),
@@ -117,15 +118,16 @@ function wrap(p: Prepared, handle: InstanceType<typeof native.NativeMap>): Mappe
   return new MappedFile({ native: handle, path: p.where.path, mode: p.mode, offset: p.binding.offset })
 }
 
-/** Opens and maps a file (see index.d.ts). */
+/** Opens and maps a file (see index.d.ts). An already aborted `signal` throws an AbortError. */
 export function openSync(file: FileArgument, options?: OpenOptions): MappedFile {
   const p = prepare(file, options)
+  if (p.signal?.aborted) throw abortError(p.signal)
   try {
     const handle =
       p.where.path !== null ? native.NativeMap.openPath(p.where.path, p.binding) : native.NativeMap.openFd(p.where.fd as number, p.binding)
     return wrap(p, handle)
   } catch (error) {
-    throw fromNative(error, p.where.path)
+    throw fromNative(error, p.where.path, p.given)
   }
 }
 
@@ -139,7 +141,7 @@ export async function open(file: FileArgument, options?: OpenOptions): Promise<M
     const handle = await abortable(pending, p.signal, (late) => late.close())
     return wrap(p, handle)
   } catch (error) {
-    throw fromNative(error, p.where.path)
+    throw fromNative(error, p.where.path, p.given)
   }
 }
 
@@ -151,7 +153,7 @@ export function allocate(length: number | bigint, options?: { hugePages?: boolea
   try {
     return new MappedFile({ native: native.NativeMap.allocate(len, huge), path: null, mode: 'read-write', offset: 0 })
   } catch (error) {
-    throw fromNative(error, null)
+    throw fromNative(error, null, { length })
   }
 }
 
@@ -159,9 +161,4 @@ export function allocate(length: number | bigint, options?: { hugePages?: boolea
 export function stats(): { liveMaps: number; mappedBytes: number } {
   const c = native.counters()
   return { liveMaps: c.liveMaps, mappedBytes: c.mappedBytes }
-}
-
-/** @internal For tests: counters of the binding (external ArrayBuffers created and alive). */
-export function _counters(): { externalBuffersCreated: number; externalBuffersLive: number; liveMaps: number; mappedBytes: number } {
-  return native.counters()
 }

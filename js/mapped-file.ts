@@ -6,7 +6,7 @@ import { constants as bufferConstants } from 'node:buffer'
 import { abortable, argError, fromNative, mmapError } from './errors'
 import type { Advice, Mode, Range } from '../index'
 import { native, type NativeMap } from './native'
-import { byteCount, bytesOf, checkRange, integer, needleOf, object, oneOf, signalOf } from './validate'
+import { byteCount, byteLengthOf, bytesOf, checkRange, elementSize, integer, needleOf, object, oneOf, signalOf } from './validate'
 
 export const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage']
 
@@ -54,6 +54,8 @@ export class MappedFile {
    * coordinates, [k * STRIDE, k * STRIDE + maxViewBytes); a map that fits is one chunk.
    */
   #chunks: (ArrayBuffer | undefined)[] = []
+  /** Heap ArrayBuffers standing in for chunks of an empty map, detached with the others. */
+  #heapChunks: ArrayBuffer[] = []
   readonly #shift: number
 
   /** @internal Use `openSync`, `open` or `allocate`. */
@@ -101,6 +103,8 @@ export class MappedFile {
   /** The mapped bytes `[offset, offset + length)` as one ArrayBuffer; the same object until close. */
   get buffer(): ArrayBuffer {
     const n = this.#live()
+    // A buffer moved away by transfer() is detached here: make a new one.
+    if (this.#buffer !== undefined && byteLengthOf(this.#buffer) !== this.#length) this.#buffer = this.#bytes = undefined
     if (this.#buffer === undefined) {
       if (this.#length > maxViewBytes) {
         throw mmapError('ERR_MMAP_VIEW_TOO_LARGE', `the map's ${this.#length} bytes exceed this runtime's view limit of ${maxViewBytes} bytes; use view(), dataView() or read() on a window`)
@@ -112,7 +116,8 @@ export class MappedFile {
 
   /** `new Uint8Array(buffer)`, cached. */
   get bytes(): Uint8Array {
-    this.#bytes ??= new Uint8Array(this.buffer)
+    const buffer = this.buffer
+    if (this.#bytes === undefined || this.#bytes.buffer !== buffer) this.#bytes = new Uint8Array(buffer)
     return this.#bytes
   }
 
@@ -127,19 +132,24 @@ export class MappedFile {
       const [ab, at] = this.#windowBuffer(start, count)
       return Buffer.from(ab, at, count) as T
     }
-    if (typeof Type !== 'function' || typeof (Type as ViewConstructor<T>).BYTES_PER_ELEMENT !== 'number') {
-      throw argError('ERR_INVALID_ARG_TYPE', 'Type', 'a TypedArray constructor', Type)
-    }
-    const size = (Type as ViewConstructor<T>).BYTES_PER_ELEMENT
+    const size = elementSize(Type)
+    if (size === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'Type', 'a TypedArray constructor', Type)
     const [start, count] = this.#window('byteOffset', byteOffset, length, size)
     if ((this.#offset + start) % size !== 0) {
       throw mmapError(
         'ERR_MMAP_UNALIGNED',
-        `offset + byteOffset (${this.#offset} + ${start}) must be a multiple of ${Type.name}.BYTES_PER_ELEMENT (${size})`,
+        `offset + byteOffset (${this.#offset} + ${start}) must be a multiple of the element size ${size}`,
       )
     }
     const [ab, at] = this.#windowBuffer(start, count * size)
-    return new (Type as ViewConstructor<T>)(ab, at, count)
+    try {
+      return new (Type as ViewConstructor<T>)(ab, at, count)
+    } catch (error) {
+      // A subclass whose constructor refuses (buffer, byteOffset, length).
+      const e = argError('ERR_INVALID_ARG_VALUE', 'Type', 'a TypedArray constructor taking (buffer, byteOffset, length)', Type)
+      e.cause = error
+      throw e
+    }
   }
 
   /** A DataView over `[byteOffset, byteOffset + byteLength)`. */
@@ -155,7 +165,7 @@ export class MappedFile {
     const n = this.#live()
     const start = byteCount('byteOffset', byteOffset)
     const count = byteCount('length', length)
-    checkRange('byteOffset', start, count, this.#length)
+    checkRange(['byteOffset', byteOffset, start], ['length', length, count], this.#length)
     return this.#call(() => n.read(start, count)) as Buffer
   }
 
@@ -164,7 +174,7 @@ export class MappedFile {
     const n = this.#live()
     const into = bytesOf('target', target)
     const start = byteCount('byteOffset', byteOffset)
-    checkRange('byteOffset', start, into.byteLength, this.#length)
+    checkRange(['byteOffset', byteOffset, start], ['target.byteLength', into.byteLength, into.byteLength], this.#length)
     return this.#call(() => n.readInto(into, start))
   }
 
@@ -178,10 +188,10 @@ export class MappedFile {
     const from = byteCount('sourceOffset', sourceOffset)
     if (from > all.byteLength) throw argError('ERR_OUT_OF_RANGE', 'sourceOffset', `at most ${all.byteLength}`, sourceOffset)
     const count = length === undefined ? all.byteLength - from : byteCount('length', length)
-    checkRange('sourceOffset', from, count, all.byteLength)
+    checkRange(['sourceOffset', sourceOffset, from], ['length', length ?? count, count], all.byteLength, 1, "the source's")
     const start = byteCount('byteOffset', byteOffset)
     if (this.#mode === 'read') throw mmapError('ERR_MMAP_READ_ONLY', "write() needs mode 'read-write' or 'copy-on-write'")
-    checkRange('byteOffset', start, count, this.#length)
+    checkRange(['byteOffset', byteOffset, start], ['length', length ?? count, count], this.#length)
     const slice = from === 0 && count === all.byteLength ? all : all.subarray(from, from + count)
     return this.#call(() => n.write(slice, start))
   }
@@ -264,12 +274,15 @@ export class MappedFile {
     return this.#call(() => n.residency(start, count))
   }
 
-  /** Changes the protection of a 'read-write' map (mprotect). A store into a 'read' protected map faults. */
+  /**
+   * Changes the protection of a 'read-write' file map or an allocate() map (mprotect). Stores
+   * through views of a 'read' protected map fault; library calls throw ERR_MMAP_READ_ONLY.
+   */
   protect(protection: 'read' | 'read-write'): void {
     const n = this.#live()
     if (protection === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'protection', 'a string', protection)
     const p = oneOf('protection', protection, ['read', 'read-write'] as const, 'read')
-    if (this.#mode !== 'read-write') throw mmapError('ERR_MMAP_UNSUPPORTED', "protect() needs a 'read-write' map")
+    if (this.#mode !== 'read-write') throw mmapError('ERR_MMAP_UNSUPPORTED', "protect() needs a 'read-write' file map or an allocate() map")
     this.#call(() => n.protect(p === 'read-write'))
   }
 
@@ -339,6 +352,9 @@ export class MappedFile {
   #dropViews(): void {
     this.#buffer = this.#bytes = undefined
     this.#chunks = []
+    // Views of an empty map stand on heap buffers: detach those too, as close() promises.
+    for (const heap of this.#heapChunks) structuredClone(heap, { transfer: [heap] })
+    this.#heapChunks = []
   }
 
   #create(n: NativeMap, shift: number, start: number, length: number): ArrayBuffer {
@@ -350,7 +366,7 @@ export class MappedFile {
     const start = byteCount(name, byteOffset)
     if (start > this.#length) throw argError('ERR_OUT_OF_RANGE', name, `at most ${this.#length}`, byteOffset)
     const n = count === undefined ? Math.floor((this.#length - start) / size) : byteCount('length', count)
-    checkRange(name, start, n * size, this.#length)
+    checkRange([name, byteOffset, start], ['length', count, n], this.#length, size)
     return [start, n]
   }
 
@@ -374,15 +390,17 @@ export class MappedFile {
 
   /** Chunk k of the view cache, created on first use. */
   #chunk(k: number): ArrayBuffer {
+    const whole = this.#length + this.#shift
+    const size = whole <= maxViewBytes ? whole : Math.min(maxViewBytes, whole - k * STRIDE)
     let chunk = this.#chunks[k]
-    if (chunk === undefined) {
+    // A chunk moved away by transfer() (through a view's .buffer) is detached: make a new one.
+    if (chunk === undefined || byteLengthOf(chunk) !== size) {
       const n = this.#live()
-      const whole = this.#length + this.#shift
-      if (whole <= maxViewBytes) {
-        chunk = this.#length === 0 ? new ArrayBuffer(this.#shift) : this.#create(n, this.#shift, 0, whole)
+      if (this.#length === 0) {
+        chunk = new ArrayBuffer(this.#shift)
+        this.#heapChunks.push(chunk)
       } else {
-        const begin = k * STRIDE // in shifted coordinates
-        chunk = this.#create(n, this.#shift, begin, Math.min(maxViewBytes, whole - begin))
+        chunk = this.#create(n, this.#shift, whole <= maxViewBytes ? 0 : k * STRIDE, size) // shifted coordinates
       }
       this.#chunks[k] = chunk
     }
@@ -394,7 +412,7 @@ export class MappedFile {
     const start = r.offset === undefined ? 0 : byteCount('range.offset', r.offset)
     if (start > this.#length) throw argError('ERR_OUT_OF_RANGE', 'range.offset', `at most ${this.#length}`, r.offset)
     const count = r.length === undefined ? this.#length - start : byteCount('range.length', r.length)
-    checkRange('range.offset', start, count, this.#length)
+    checkRange(['range.offset', r.offset ?? 0, start], ['range.length', r.length ?? count, count], this.#length)
     return [start, count]
   }
 }

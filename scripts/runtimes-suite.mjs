@@ -43,6 +43,8 @@ const BUN_SPECS = [
   'disk',
   'electron',
   'bun',
+  'safety-promises',
+  'safety-edges',
 ]
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))

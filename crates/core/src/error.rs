@@ -15,12 +15,14 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// A number outside its valid range; the message names the quantity and the bounds.
-    #[error("{0}")]
-    OutOfRange(String),
-    /// A value of the right type that is not allowed (an option combination, a mode name).
-    #[error("{0}")]
-    InvalidValue(String),
+    /// A number outside its valid range: the argument's name as the caller wrote it, what it had
+    /// to be, and the value received, rendered with its type (`8193 (number)`).
+    #[error("Expected `{name}` to be {expected}, got {got}")]
+    OutOfRange { name: String, expected: String, got: String },
+    /// A value of the right type that is not allowed (an option combination, a mode name), in
+    /// the same three parts.
+    #[error("Expected `{name}` to be {expected}, got {got}")]
+    InvalidValue { name: String, expected: String, got: String },
     /// The map was closed.
     #[error("the map is closed")]
     Closed,
@@ -36,12 +38,45 @@ pub enum Error {
     /// The runtime refuses external ArrayBuffers (Electron's V8 sandbox).
     #[error("this runtime does not allow external ArrayBuffers")]
     ExternalBuffersUnsupported,
+    /// Mapping more would bring the process near `vm.max_map_count`, where the runtime's own next
+    /// mapping would fail and abort the process.
+    #[error("{0}")]
+    Limit(String),
     /// The file shrank under the map: part of the range lies in pages wholly past its end.
     #[error("range [{start}, {end}) of the file lies past its current end ({file_size} bytes)")]
     Truncated { start: u64, end: u64, file_size: u64 },
 }
 
 impl Error {
+    /// A number out of range. `got` is the number received; the binding's caller may show it
+    /// as the caller wrote it (a bigint as `5n (bigint)`).
+    pub fn out_of_range(
+        name: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl std::fmt::Display,
+    ) -> Self {
+        Error::OutOfRange { name: name.into(), expected: expected.into(), got: format!("{got} (number)") }
+    }
+
+    /// A value that is not allowed; `got` is rendered with its type (`'write' (string)`).
+    pub fn invalid_value(
+        name: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) -> Self {
+        Error::InvalidValue { name: name.into(), expected: expected.into(), got: got.into() }
+    }
+
+    /// The argument an argument error names, and what it had to be.
+    pub fn argument(&self) -> Option<(&str, &str)> {
+        match self {
+            Error::OutOfRange { name, expected, .. } | Error::InvalidValue { name, expected, .. } => {
+                Some((name, expected))
+            }
+            _ => None,
+        }
+    }
+
     /// Wraps an OS error with the name of the system call that produced it.
     pub fn io(syscall: &'static str, source: io::Error) -> Self {
         Error::Io { syscall, source }
@@ -57,14 +92,15 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Io { .. } => "ERR_MMAP_SYSTEM",
-            Error::OutOfRange(_) => "ERR_OUT_OF_RANGE",
-            Error::InvalidValue(_) => "ERR_INVALID_ARG_VALUE",
+            Error::OutOfRange { .. } => "ERR_OUT_OF_RANGE",
+            Error::InvalidValue { .. } => "ERR_INVALID_ARG_VALUE",
             Error::Closed => "ERR_MMAP_CLOSED",
             Error::ReadOnly(_) => "ERR_MMAP_READ_ONLY",
             Error::Unsupported(_) => "ERR_MMAP_UNSUPPORTED",
             Error::ViewTooLarge { .. } => "ERR_MMAP_VIEW_TOO_LARGE",
             Error::ExternalBuffersUnsupported => "ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED",
             Error::Truncated { .. } => "ERR_MMAP_TRUNCATED",
+            Error::Limit(_) => "ERR_MMAP_LIMIT",
         }
     }
 
@@ -97,9 +133,20 @@ mod tests {
     }
 
     #[test]
+    fn argument_errors_read_like_the_javascript_ones() {
+        let e = Error::out_of_range("offset", "at most the file size 8192", 9_007_199_254_740_991u64);
+        assert_eq!(
+            e.to_string(),
+            "Expected `offset` to be at most the file size 8192, got 9007199254740991 (number)"
+        );
+        assert_eq!(e.argument(), Some(("offset", "at most the file size 8192")));
+    }
+
+    #[test]
     fn library_errors_have_codes() {
         assert_eq!(Error::Closed.code(), "ERR_MMAP_CLOSED");
         assert_eq!(Error::Truncated { start: 0, end: 1, file_size: 0 }.code(), "ERR_MMAP_TRUNCATED");
         assert_eq!(Error::ExternalBuffersUnsupported.code(), "ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED");
+        assert_eq!(Error::Limit("near vm.max_map_count".into()).code(), "ERR_MMAP_LIMIT");
     }
 }

@@ -25,18 +25,25 @@ impl OpenedFile {
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<OpenedFile> {
         let (file, created) = open_or_create(path, opts)?;
         let created = created.then(|| path.to_path_buf());
-        Self::prepare(file, created, opts)
+        Self::prepare(file, created, opts, "open")
     }
 
     /// Checks that `file` (already open, e.g. a dup of a caller's descriptor) is a regular file
-    /// and grows it to `opts.size`.
+    /// and grows it to `opts.size`. A directory is `EISDIR` from `fstat`: nothing was opened.
     pub fn from_file(file: File, opts: &OpenOptions) -> Result<OpenedFile> {
-        Self::prepare(file, None, opts)
+        Self::prepare(file, None, opts, "fstat")
     }
 
-    fn prepare(file: File, created: Option<PathBuf>, opts: &OpenOptions) -> Result<OpenedFile> {
+    /// `opened_by` names the call a directory is reported from: `open` for a path (as node:fs
+    /// reports opening a directory for writing), `fstat` for a descriptor.
+    fn prepare(
+        file: File,
+        created: Option<PathBuf>,
+        opts: &OpenOptions,
+        opened_by: &'static str,
+    ) -> Result<OpenedFile> {
         let mut opened = OpenedFile { file, size: 0, created, grown_from: None };
-        match opened.check_and_grow(opts) {
+        match opened.check_and_grow(opts, opened_by) {
             Ok(()) => Ok(opened),
             Err(e) => {
                 opened.rollback();
@@ -45,11 +52,11 @@ impl OpenedFile {
         }
     }
 
-    fn check_and_grow(&mut self, opts: &OpenOptions) -> Result<()> {
+    fn check_and_grow(&mut self, opts: &OpenOptions, opened_by: &'static str) -> Result<()> {
         let meta = self.file.metadata().map_err(|e| Error::io("fstat", e))?;
         let kind = meta.file_type();
         if kind.is_dir() {
-            return Err(Error::io("open", io::Error::from_raw_os_error(libc::EISDIR)));
+            return Err(Error::io(opened_by, io::Error::from_raw_os_error(libc::EISDIR)));
         }
         if !kind.is_file() {
             return Err(Error::Unsupported(format!(

@@ -28,23 +28,24 @@ impl Layout {
     /// ```
     pub fn new(offset: u64, length: Option<u64>, file_size: u64, page_size: u64) -> Result<Layout> {
         if offset > file_size {
-            return Err(Error::OutOfRange(format!(
-                "expected `offset` to be at most the file size {file_size}, got {offset}"
-            )));
+            return Err(Error::out_of_range("offset", format!("at most the file size {file_size}"), offset));
         }
         let length = match length {
             None => file_size - offset,
             Some(length) if length > file_size - offset => {
-                return Err(Error::OutOfRange(format!(
-                "expected `offset + length` to be at most the file size {file_size}, got {offset} + {length}"
-            )))
+                return Err(Error::out_of_range(
+                    "length",
+                    format!(
+                        "at most {} (the file size {file_size} from offset {offset})",
+                        file_size - offset
+                    ),
+                    length,
+                ))
             }
             Some(length) => length,
         };
         if usize::try_from(length).is_err() {
-            return Err(Error::OutOfRange(format!(
-                "expected `length` to fit in the address space, got {length}"
-            )));
+            return Err(Error::out_of_range("length", "at most the address space", length));
         }
         Ok(Layout { offset, length, aligned_offset: offset - offset % page_size })
     }
@@ -60,20 +61,28 @@ impl Layout {
     }
 }
 
-/// Checks that `[start, start + len)` lies within `[0, total)`, naming `what` in the error.
+/// Checks that `[start, start + len)` lies within `[0, total)`. The error names the offset
+/// argument when it alone is past the end, else the length argument, with what it may be.
 ///
 /// ```
 /// use memmap_core::check_range;
-/// assert!(check_range("byteOffset", 8, 8, 16).is_ok());
-/// assert_eq!(check_range("byteOffset", 9, 8, 16).unwrap_err().code(), "ERR_OUT_OF_RANGE");
+/// assert!(check_range(("byteOffset", 8), ("length", 8), 16).is_ok());
+/// let e = check_range(("byteOffset", 9), ("length", 8), 16).unwrap_err();
+/// assert_eq!(e.to_string(), "Expected `length` to be at most 7 (the map's 16 bytes from byteOffset 9), got 8 (number)");
 /// ```
-pub fn check_range(what: &str, start: u64, len: u64, total: u64) -> Result<()> {
-    match start.checked_add(len) {
-        Some(end) if end <= total => Ok(()),
-        _ => Err(Error::OutOfRange(format!(
-            "expected `{what}` + length to be at most {total}, got {start} + {len}"
-        ))),
+pub fn check_range(offset: (&str, u64), length: (&str, u64), total: u64) -> Result<()> {
+    let ((offset_name, start), (length_name, len)) = (offset, length);
+    if start > total {
+        return Err(Error::out_of_range(offset_name, format!("at most {total}"), start));
     }
+    if len > total - start {
+        return Err(Error::out_of_range(
+            length_name,
+            format!("at most {} (the map's {total} bytes from {offset_name} {start})", total - start),
+            len,
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -121,7 +130,7 @@ mod tests {
 
     #[test]
     fn range_overflow_errors() {
-        assert!(check_range("x", u64::MAX, 2, u64::MAX).is_err());
+        assert!(check_range(("x", u64::MAX), ("n", 2), u64::MAX).is_err());
     }
 }
 

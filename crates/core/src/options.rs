@@ -21,9 +21,11 @@ impl Mode {
             "read" => Ok(Mode::Read),
             "read-write" => Ok(Mode::ReadWrite),
             "copy-on-write" => Ok(Mode::CopyOnWrite),
-            other => Err(Error::InvalidValue(format!(
-                "expected `mode` to be 'read', 'read-write' or 'copy-on-write', got '{other}'"
-            ))),
+            other => Err(Error::invalid_value(
+                "mode",
+                "one of 'read', 'read-write', 'copy-on-write'",
+                format!("'{other}' (string)"),
+            )),
         }
     }
 
@@ -89,22 +91,21 @@ impl OpenOptions {
     /// Checks the combinations no single field can check: `create` and `size` need 'read-write'.
     pub fn validate(&self) -> Result<()> {
         if self.create != Create::No && self.mode != Mode::ReadWrite {
-            return Err(Error::InvalidValue(format!(
-                "option `create` requires mode 'read-write', got mode '{}'",
-                self.mode.name()
-            )));
+            return Err(Error::invalid_value(
+                "create",
+                format!("false with mode '{}' (create needs 'read-write')", self.mode.name()),
+                "true (boolean)",
+            ));
         }
         if self.size.is_some() && self.mode != Mode::ReadWrite {
-            return Err(Error::InvalidValue(format!(
-                "option `size` requires mode 'read-write', got mode '{}'",
-                self.mode.name()
-            )));
+            return Err(Error::invalid_value(
+                "size",
+                format!("undefined with mode '{}' (size needs 'read-write')", self.mode.name()),
+                format!("{} (number)", self.size.unwrap_or_default()),
+            ));
         }
         if self.permissions > 0o7777 {
-            return Err(Error::OutOfRange(format!(
-                "expected `permissions` to be at most 0o7777, got 0o{:o}",
-                self.permissions
-            )));
+            return Err(Error::out_of_range("permissions", "an integer in [0, 0o7777]", self.permissions));
         }
         Ok(())
     }
@@ -157,9 +158,11 @@ impl Advice {
             "dontneed" => Advice::DontNeed,
             "hugepage" => Advice::HugePage,
             other => {
-                return Err(Error::InvalidValue(format!(
-                    "expected `advice` to be 'normal', 'sequential', 'random', 'willneed', 'dontneed' or 'hugepage', got '{other}'"
-                )))
+                return Err(Error::invalid_value(
+                    "advice",
+                    "one of 'normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage'",
+                    format!("'{other}' (string)"),
+                ))
             }
         })
     }

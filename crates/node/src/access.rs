@@ -10,6 +10,7 @@ use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
 use crate::mapping::{check_file_size, NativeMap};
+use crate::read_only;
 
 #[napi]
 impl NativeMap {
@@ -40,6 +41,11 @@ impl NativeMap {
         // SAFETY: napi-rs hands us the view's memory; no JavaScript runs while we copy into it.
         let out = unsafe { target.as_mut() };
         let (start, len) = self.checked_range(byte_offset, out.len() as f64)?;
+        if read_only::overlaps(out.as_ptr() as usize, len) {
+            return Err(to_napi(Error::ReadOnly(
+                "readInto() cannot store into a view of a map made read-only (protect('read'))",
+            )));
+        }
         if len > 0 {
             let region = self.live()?;
             // SAFETY: range checked as in `read`. `out` may alias the map itself (a view passed
@@ -60,6 +66,11 @@ impl NativeMap {
         let (start, len) = self.checked_range(byte_offset, source.len() as f64)?;
         if len > 0 {
             let region = self.live()?;
+            if read_only::overlaps(region.ptr() as usize + start, len) {
+                return Err(to_napi(Error::ReadOnly(
+                    "write() cannot store into a map made read-only by protect('read')",
+                )));
+            }
             // SAFETY: range checked as in `read`; the pages are writable in both modes allowed
             // here; `source` may alias the map, so the copy allows overlap.
             unsafe { ptr::copy(source.as_ptr(), region.ptr().add(start), len) };
@@ -99,9 +110,7 @@ impl NativeMap {
     fn search(&self, needle: &[u8], from: f64, last: bool) -> Result<f64> {
         let region = self.live()?;
         if !from.is_finite() || from.fract() != 0.0 {
-            return Err(to_napi(Error::OutOfRange(format!(
-                "expected `fromOffset` to be an integer, got {from}"
-            ))));
+            return Err(to_napi(Error::out_of_range("fromOffset", "a safe integer", from)));
         }
         let from = from as i64;
         // The bytes the search may touch, for the truncation check.

@@ -19,7 +19,9 @@ fn json_string(s: &str) -> String {
     out
 }
 
-/// `{"code", "message", "errno"?, "syscall"?}` for one error.
+/// `{"code", "message", "errno"?, "syscall"?, "arg"?, "expected"?}` for one error: an argument
+/// error names the argument and what it had to be, so the TypeScript layer can show the value
+/// as the caller wrote it.
 pub fn parts(error: &Error) -> String {
     let message = match error {
         Error::Io { source, .. } => source.to_string(),
@@ -28,6 +30,9 @@ pub fn parts(error: &Error) -> String {
     let mut json = format!("{{\"code\":{},\"message\":{}", json_string(error.code()), json_string(&message));
     if let Some(errno) = error.raw_os_error() {
         json.push_str(&format!(",\"errno\":{errno}"));
+    }
+    if let Some((name, expected)) = error.argument() {
+        json.push_str(&format!(",\"arg\":{},\"expected\":{}", json_string(name), json_string(expected)));
     }
     if let Some(syscall) = error.syscall() {
         json.push_str(&format!(",\"syscall\":{}", json_string(syscall)));
@@ -66,7 +71,7 @@ mod tests {
 
     #[test]
     fn messages_are_escaped() {
-        let json = parts(&Error::InvalidValue("a \"b\"\n".into()));
-        assert!(json.contains(r#""message":"a \"b\"\u000a""#), "{json}");
+        let json = parts(&Error::invalid_value("a", "b", "'\"c\"\n' (string)"));
+        assert!(json.contains(r#"got '\"c\"\u000a' (string)""#), "{json}");
     }
 }

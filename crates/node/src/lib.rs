@@ -7,10 +7,12 @@
 mod access;
 mod error;
 mod external_buffer;
+mod limit;
 mod mapping;
 mod memory;
 mod options;
 mod os;
+mod read_only;
 mod region;
 mod tasks;
 mod unclosed;
@@ -67,4 +69,12 @@ pub fn has_test_hooks() -> bool {
 pub fn set_test_hooks(external_buffer_status: i32, force_read_only: bool) {
     external_buffer::INJECTED_STATUS.store(external_buffer_status, Ordering::Relaxed);
     region::FORCE_READ_ONLY_FALLBACK.store(force_read_only, Ordering::Relaxed);
+}
+
+/// Test builds only: the page-aligned address of the last region mapped, so a test can find
+/// exactly that mapping in /proc/self/smaps.
+#[cfg(feature = "test-hooks")]
+#[napi]
+pub fn last_mapped_address() -> f64 {
+    region::LAST_MAPPED.load(Ordering::Relaxed) as f64
 }

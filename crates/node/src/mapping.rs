@@ -3,7 +3,6 @@
 //! `tasks.rs` runs the same work on the thread pool.
 
 use std::fs::File;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use memmap_core::layout::check_not_truncated;
@@ -109,6 +108,8 @@ pub struct NativeMap {
     pub(crate) explicit_length: bool,
     pub(crate) size_at_open: u64,
     pub(crate) stray_writes_fault: bool,
+    /// Made read-only by `protect('read')`; carried over to the pages a resize maps.
+    pub(crate) protected: bool,
     pub(crate) huge_pages: HugePages,
     pub(crate) buffers: Vec<Tracked>,
     /// Names the map in the warning a map collected without `close()` raises.
@@ -127,6 +128,7 @@ impl NativeMap {
             explicit_length: o.options.length.is_some(),
             size_at_open: o.size_at_open,
             stray_writes_fault: o.stray_writes_fault,
+            protected: false,
             huge_pages: HugePages::None,
             buffers: Vec::new(),
             label,
@@ -149,9 +151,7 @@ impl NativeMap {
     pub fn open_fd(fd: i32, options: BindingOpenOptions) -> Result<NativeMap> {
         let (options, after) = options.parse().into_napi()?;
         if options.create != Create::No {
-            return Err(to_napi(Error::InvalidValue(
-                "option `create` needs a path, not a descriptor".into(),
-            )));
+            return Err(to_napi(create_with_fd()));
         }
         let file = dup_fd(fd).into_napi()?;
         let label = format!("descriptor {fd}");
@@ -173,6 +173,7 @@ impl NativeMap {
             explicit_length: true,
             size_at_open: 0,
             stray_writes_fault: false,
+            protected: false,
             huge_pages: huge,
             buffers: Vec::new(),
             label: "anonymous memory".into(),
@@ -218,10 +219,15 @@ impl NativeMap {
         let start = byte_count("start", start)?;
         let length = byte_count("length", length)?;
         if shift > region.delta() + start || start + length > self.length + shift {
-            return Err(to_napi(Error::OutOfRange(format!(
-                "window [{start} - {shift}, +{length}) exceeds the map of {} bytes",
-                self.length
-            ))));
+            return Err(to_napi(Error::out_of_range(
+                "length",
+                format!(
+                    "at most {} (a window of the map's {} bytes from {start} - {shift})",
+                    (self.length + shift).saturating_sub(start),
+                    self.length
+                ),
+                length,
+            )));
         }
         let (value, tracked) =
             external_buffer::create(env.raw(), &region, start, shift, length).into_napi()?;
@@ -231,8 +237,10 @@ impl NativeMap {
     }
 
     /// Detaches every ArrayBuffer this map created and unmaps, or, when a buffer may still be
-    /// reachable (moved by `transfer()`) or a task is running, replaces the pages with anonymous
-    /// zero memory that the last holder unmaps. Releases the descriptor. Idempotent.
+    /// reachable (moved by `transfer()`), replaces the pages with anonymous zero memory that the
+    /// last holder unmaps. A running task keeps the pages as they are until it ends; the unmap or
+    /// zero-fill happens then. Releases the descriptor (a task's own hold of it ends with the
+    /// task). Idempotent.
     #[napi]
     pub fn close(&mut self, env: Env) -> Result<()> {
         if self.region.is_none() {
@@ -241,25 +249,19 @@ impl NativeMap {
         let released = self.detach_all(env);
         let Some(region) = self.region.take() else { return Ok(()) };
         self.file = None;
-        if released {
-            region.unmap_now();
-        } else {
-            region.release_file().into_napi()?;
-        }
-        Ok(())
+        region.retire(!released).into_napi()
     }
 }
 
 impl NativeMap {
-    /// Detaches every tracked ArrayBuffer. True when nothing can reach the pages any more: every
-    /// buffer detached now or finalized, and no task running.
+    /// Detaches every tracked ArrayBuffer. True when no JavaScript can reach the pages any more:
+    /// every buffer detached now or finalized.
     pub(crate) fn detach_all(&mut self, env: Env) -> bool {
         let mut all_released = true;
         for tracked in self.buffers.drain(..) {
             all_released &= tracked.release(env.raw());
         }
-        let idle = self.region.as_ref().is_none_or(|r| r.tasks.load(Ordering::Acquire) == 0);
-        all_released && idle
+        all_released
     }
 
     pub(crate) fn live(&self) -> Result<&Arc<Region>> {
@@ -272,10 +274,15 @@ impl NativeMap {
         self.live()?;
         let start = byte_count("byteOffset", byte_offset)?;
         let len = byte_count("length", length)?;
-        check_range("byteOffset", start as u64, len as u64, self.length as u64).into_napi()?;
+        check_range(("byteOffset", start as u64), ("length", len as u64), self.length as u64).into_napi()?;
         check_file_size(self.file.as_deref(), self.offset + start as u64, len as u64).into_napi()?;
         Ok((start, len))
     }
+}
+
+/// `create` names a file to create: a descriptor has none.
+pub fn create_with_fd() -> Error {
+    Error::invalid_value("create", "false when mapping a descriptor", "true (boolean)")
 }
 
 /// The truncation check of SPEC §4.5, by fstat just before the access.
@@ -297,7 +304,7 @@ impl ObjectFinalize for NativeMap {
             tracked.forget(env.raw());
         }
         if let Some(region) = &self.region {
-            unclosed::report(format!("{} ({} bytes)", self.label, region.len()));
+            unclosed::report(&env, format!("{} ({} bytes)", self.label, region.len()));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use memmap_core::{check_range, Advice, Error, Layout, Mode};
+use memmap_core::{check_range, Advice, Error, Layout, Mode, OpenedFile};
 use napi::{Env, Result};
 use napi_derive::napi;
 
@@ -73,21 +73,25 @@ impl NativeMap {
         Ok(Residency { resident: counts.0 as f64, total: counts.1 as f64, exact })
     }
 
-    /// mprotect of the whole map: 'read' or 'read-write' ('read-write' maps only).
+    /// mprotect of the whole map: 'read' or 'read-write' ('read-write' file maps and anonymous
+    /// maps). Library calls then refuse to store into it (`ERR_MMAP_READ_ONLY`); stores through
+    /// views fault, as the README says.
     #[napi]
-    pub fn protect(&self, writable: bool) -> Result<()> {
-        if self.mode != Mode::ReadWrite || self.anonymous {
-            self.live()?;
-            return Err(to_napi(Error::Unsupported("protect() needs a 'read-write' file map".into())));
+    pub fn protect(&mut self, writable: bool) -> Result<()> {
+        let region = self.live()?;
+        if self.mode != Mode::ReadWrite {
+            return Err(to_napi(Error::Unsupported(
+                "protect() needs a 'read-write' file map or an allocate() map".into(),
+            )));
         }
-        let length = self.length as f64;
-        // SAFETY: as in `advise`; views stay attached: a store into a read-only page faults, as
-        // the README says.
-        self.with_span(0.0, length, |ptr, len| unsafe { os::protect(ptr, len, writable) })
+        region.set_read_only(!writable).into_napi()?;
+        self.protected = !writable;
+        Ok(())
     }
 
     /// Sets the length to `newLength` (and the file to `offset + newLength`), detaching every
-    /// view; remaps in place when nothing can reach the old pages (mremap MAYMOVE on Linux).
+    /// view. A failure leaves the file's size and bytes, and the map's length and contents, as
+    /// they were.
     #[napi]
     pub fn resize(&mut self, env: Env, new_length: f64) -> Result<()> {
         self.live()?;
@@ -103,29 +107,45 @@ impl NativeMap {
             _ => {}
         }
         let new_len = byte_count("newLength", new_length)?;
-        let file = self.file.clone();
-        if file.is_none() && !self.anonymous {
-            return Err(to_napi(Error::Unsupported(
+        if self.anonymous {
+            return self.replace_region(env, new_len, None);
+        }
+        let file = self.file.clone().ok_or_else(|| {
+            to_napi(Error::Unsupported(
                 "resize() needs the descriptor: open without `trackFile: false`".into(),
-            )));
-        }
-        let grow = new_len > self.length;
-        if let (Some(file), true) = (&file, grow) {
-            file.set_len(self.offset + new_len as u64).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
-        }
-        if let Err(e) = self.replace_region(env, new_len, file.as_deref()) {
-            if let (Some(file), true) = (&file, grow) {
-                let _ = file.set_len(self.offset + self.length as u64);
+            ))
+        })?;
+        let old_size = OpenedFile::current_size(&file).into_napi()?;
+        let target = self.offset + new_len as u64;
+        if target > old_size {
+            // Grow the file first, so the new pages are backed; undo it if mapping fails.
+            file.set_len(target).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
+            if let Err(e) = self.replace_region(env, new_len, Some(&file)) {
+                let _ = file.set_len(old_size);
+                return Err(e);
             }
-            return Err(e);
+            return Ok(());
         }
-        if let (Some(file), false) = (&file, grow) {
-            file.set_len(self.offset + new_len as u64).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
+        // The file shrinks (or keeps its size): map first, so no page of the new map lies past
+        // the new end, then cut the file once no task reads the old pages.
+        if target < old_size {
+            os::check_shrinkable(&file).into_napi()?;
+        }
+        let old_len = self.length;
+        let old = Arc::clone(self.live()?);
+        self.replace_region(env, new_len, Some(&file))?;
+        if target < old_size {
+            old.wait_idle();
+            if let Err(e) = file.set_len(target) {
+                let _ = self.replace_region(env, old_len, Some(&file));
+                return Err(to_napi(Error::io("ftruncate", e)));
+            }
         }
         Ok(())
     }
 
-    /// 'read' maps without an explicit length: grow (or shrink) to the file's current size.
+    /// 'read' maps without an explicit length: follow the file's current size. Detaches every
+    /// view, also when the size is unchanged.
     #[napi]
     pub fn remap(&mut self, env: Env) -> Result<f64> {
         self.live()?;
@@ -139,12 +159,10 @@ impl NativeMap {
                 "remap() needs the descriptor: open without `trackFile: false`".into(),
             ))
         })?;
-        let size = memmap_core::OpenedFile::current_size(&file).into_napi()?;
+        let size = OpenedFile::current_size(&file).into_napi()?;
         let layout = Layout::new(self.offset, None, size, os::page_size() as u64).into_napi()?;
         let new_len = layout.length as usize;
-        if new_len != self.length {
-            self.replace_region(env, new_len, Some(&file))?;
-        }
+        self.replace_region(env, new_len, Some(&file))?;
         Ok(new_len as f64)
     }
 }
@@ -160,47 +178,45 @@ impl NativeMap {
         let region = self.live()?;
         let start = byte_count("range.offset", byte_offset)?;
         let len = byte_count("range.length", length)?;
-        check_range("range.offset", start as u64, len as u64, self.length as u64).into_napi()?;
+        check_range(("range.offset", start as u64), ("range.length", len as u64), self.length as u64)
+            .into_napi()?;
         if len == 0 {
             return Ok(());
         }
+        region.may_split(start, len).into_napi()?;
         let (ptr, span) = region.span(start, len);
         f(ptr, span).into_napi()
     }
 
-    /// Detaches every view and swaps in a region of `new_len` bytes with the same contents.
+    /// Detaches every view and swaps in a region of `new_len` bytes with the same contents. The
+    /// old pages go once no task reads them (`Region::retire`); on failure the map keeps them.
     fn replace_region(&mut self, env: Env, new_len: usize, file: Option<&File>) -> Result<()> {
         let old = Arc::clone(self.live()?);
         let released = self.detach_all(env);
-        let new = if released {
-            self.remap_in_place(&old, new_len, file)?
-        } else {
-            let fresh = self.fresh_region(new_len, file)?;
-            if self.anonymous {
-                copy_contents(&old, &fresh, new_len.min(self.length));
-            }
-            old.release_file().into_napi()?;
-            fresh
-        };
-        self.region = Some(Arc::new(new));
-        self.length = new_len;
-        Ok(())
-    }
-
-    fn remap_in_place(&self, old: &Region, new_len: usize, file: Option<&File>) -> Result<Region> {
-        // SAFETY: detach_all returned true, so no view or task reaches the old pages; a file map
-        // only grows after `resize` grew the file, and `remap` grows to the file's size.
-        match unsafe { old.remap_out(new_len) }.into_napi()? {
-            Some(pages) => Ok(Region::from_pages(Some(pages), new_len, old.delta(), old.file_backed())),
+        let mut moved = None;
+        if released && old.is_idle() {
+            // SAFETY: every view is detached or finalized and no task holds the region; a file
+            // map only grows after `resize` grew the file, and `remap` grows to the file's size.
+            // A refusal (a ranged advise or lock split the mapping) leaves it intact.
+            moved = unsafe { old.remap_out(new_len) }.ok().flatten();
+        }
+        let new = match moved {
+            Some(region) => region,
             None => {
                 let fresh = self.fresh_region(new_len, file)?;
                 if self.anonymous {
-                    copy_contents(old, &fresh, new_len.min(self.length));
+                    copy_contents(&old, &fresh, new_len.min(self.length));
                 }
-                old.unmap_now();
-                Ok(fresh)
+                old.retire(!released).into_napi()?;
+                fresh
             }
+        };
+        if self.protected {
+            new.set_read_only(true).into_napi()?;
         }
+        self.region = Some(Arc::new(new));
+        self.length = new_len;
+        Ok(())
     }
 
     fn fresh_region(&self, new_len: usize, file: Option<&File>) -> Result<Region> {
@@ -209,7 +225,7 @@ impl NativeMap {
                 let layout = Layout {
                     offset: self.offset,
                     length: new_len as u64,
-                    aligned_offset: self.offset - old_delta(self),
+                    aligned_offset: self.offset - self.offset % os::page_size() as u64,
                 };
                 Region::map(file, &layout, self.mode).map(|(r, _)| r).into_napi()
             }
@@ -224,8 +240,4 @@ fn copy_contents(from: &Region, to: &Region, len: usize) {
         // SAFETY: both regions are live for at least `len` bytes and are distinct mappings.
         unsafe { std::ptr::copy_nonoverlapping(from.ptr(), to.ptr(), len) };
     }
-}
-
-fn old_delta(map: &NativeMap) -> u64 {
-    map.offset % os::page_size() as u64
 }

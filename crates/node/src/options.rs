@@ -34,7 +34,7 @@ fn to_u64(name: &str, value: f64) -> Result<u64, Error> {
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0 {
         Ok(value as u64)
     } else {
-        Err(Error::OutOfRange(format!("expected `{name}` to be a non-negative safe integer, got {value}")))
+        Err(Error::out_of_range(name, "a non-negative safe integer", value))
     }
 }
 
@@ -45,7 +45,13 @@ impl BindingOpenOptions {
             "no" => Create::No,
             "if-missing" => Create::IfMissing,
             "exclusive" => Create::Exclusive,
-            other => return Err(Error::InvalidValue(format!("unknown create value '{other}'"))),
+            other => {
+                return Err(Error::invalid_value(
+                    "create",
+                    "true, false or 'exclusive'",
+                    format!("'{other}' (string)"),
+                ))
+            }
         };
         let options = OpenOptions {
             mode: Mode::parse(&self.mode)?,
@@ -76,6 +82,5 @@ pub fn dontneed_refused() -> Error {
 /// A safe-integer number from JavaScript as a byte count or offset.
 pub fn byte_count(name: &str, value: f64) -> napi::Result<usize> {
     let n = to_u64(name, value).map_err(to_napi)?;
-    usize::try_from(n)
-        .map_err(|_| to_napi(Error::OutOfRange(format!("`{name}` {n} exceeds the address space"))))
+    usize::try_from(n).map_err(|_| to_napi(Error::out_of_range(name, "at most the address space", n)))
 }

@@ -4,29 +4,38 @@
 //! ## Safety
 //!
 //! A `Region` owns a memmap2 mapping and publishes a raw pointer to its first byte. The pointer is
-//! valid for `len` bytes for as long as the memmap2 object is alive: until [`Region::unmap_now`]
-//! or [`Region::take_pages`], or the drop of the last `Arc<Region>`. Those two are only called by
-//! `close()`/`resize()` after every ArrayBuffer over the pages was detached and no task holds the
-//! region (checked in `mapping.rs`), so no JavaScript view and no thread can reach the pages
-//! afterwards. When that cannot be proven, [`Region::release_file`] replaces the pages in place
-//! with anonymous zero memory: the addresses stay valid (reads give zeros, writes are private),
-//! the file is released, and the last `Arc` drop unmaps them.
+//! valid for `len` bytes for as long as the memmap2 object is alive: until [`Region::retire`]
+//! unmaps it, [`Region::remap_out`] moves it out, or the last `Arc<Region>` drops. `close()`,
+//! `resize()` and `remap()` call `retire` with `reachable: false` only after every ArrayBuffer
+//! over the pages was detached or finalized (checked in `mapping.rs`), and `retire` itself waits
+//! for the running tasks: it only records the request while a task holds the region, and the
+//! task that ends last carries it out, before its promise settles. So no JavaScript view and no
+//! thread can reach unmapped pages. When a buffer may still be reachable (moved away by
+//! `transfer()`), `retire` replaces the pages in place with anonymous zero memory: the addresses
+//! stay valid (reads give zeros, writes are private), the file is released, and the last `Arc`
+//! drop unmaps them.
 
 use std::fs::File;
 use std::io;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+#[cfg(feature = "test-hooks")]
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use memmap_core::layout::page_span;
 use memmap_core::{Error, Layout, Mode, Result};
 
-use crate::os;
+use crate::{limit, os, read_only};
 
 /// Maps alive in this process (pages not yet unmapped) and the bytes they cover.
 pub static LIVE_MAPS: AtomicU64 = AtomicU64::new(0);
 pub static MAPPED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// For tests: the page-aligned address of the last region mapped, to find it in /proc/self/smaps.
+#[cfg(feature = "test-hooks")]
+pub static LAST_MAPPED: AtomicU64 = AtomicU64::new(0);
 
 /// For tests: force the 'read' fallback to a truly read-only map.
 #[cfg(feature = "test-hooks")]
@@ -64,24 +73,46 @@ pub enum HugePages {
     Thp,
 }
 
+/// What happens to the pages once the last running task ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnIdle {
+    Keep,
+    /// Nothing can reach them: unmap.
+    Unmap,
+    /// A moved buffer may still reach them: replace them with zero memory.
+    ZeroFill,
+}
+
+struct State {
+    pages: Option<Pages>,
+    /// Tasks on the thread pool currently reading or writing the pages.
+    tasks: usize,
+    on_idle: OnIdle,
+    /// Registered in `read_only` (protect('read') or the 'read' fallback).
+    read_only: bool,
+    /// Set once the region left the live counters (unmapped, zero-filled, moved out or dropped).
+    retired: bool,
+    /// Kernel mappings the pages occupy (1, more once a ranged call split them), as counted in
+    /// `limit`.
+    vmas: isize,
+}
+
 pub struct Region {
     ptr: NonNull<u8>,
     len: usize,
     /// Bytes from the page boundary the OS mapping starts at to `ptr`.
     delta: usize,
-    pages: Mutex<Option<Pages>>,
-    /// Async tasks currently reading or writing the pages.
-    pub tasks: AtomicUsize,
-    /// Set once the region left the live counters (unmapped, taken, or dropped).
-    retired: AtomicBool,
+    state: Mutex<State>,
+    /// Signalled when the last running task ends.
+    idle: Condvar,
     /// False for `allocate()` memory.
     file_backed: bool,
 }
 
 // SAFETY: the raw pointer refers to process-wide mapped memory whose lifetime is governed by
-// `pages` (type-level Safety paragraph); nothing in a Region is tied to a thread.
+// `state.pages` (type-level Safety paragraph); nothing in a Region is tied to a thread.
 unsafe impl Send for Region {}
-// SAFETY: as above; shared access only reads the pointer, `pages` is behind a Mutex.
+// SAFETY: as above; shared access only reads the pointer, `state` is behind a Mutex.
 unsafe impl Sync for Region {}
 
 impl Region {
@@ -89,11 +120,12 @@ impl Region {
     /// A zero-length layout maps nothing.
     pub fn map(file: &File, layout: &Layout, mode: Mode) -> Result<(Region, bool)> {
         let len = usize::try_from(layout.length)
-            .map_err(|_| Error::OutOfRange(format!("length {} exceeds the address space", layout.length)))?;
+            .map_err(|_| Error::out_of_range("length", "at most the address space", layout.length))?;
         let delta = layout.delta() as usize;
         if len == 0 {
             return Ok((Region::new(None, 0, delta, true), false));
         }
+        limit::check(1)?;
         let mut options = MmapOptions::new();
         options.offset(layout.offset).len(len);
         let (pages, stray_writes_fault) = match mode {
@@ -125,7 +157,11 @@ impl Region {
                 }
             }
         };
-        Ok((Region::new(Some(pages), len, delta, true), stray_writes_fault))
+        let region = Region::new(Some(pages), len, delta, true);
+        if stray_writes_fault {
+            region.register_read_only(&mut region.lock_state());
+        }
+        Ok((region, stray_writes_fault))
     }
 
     /// Anonymous private memory of `len` bytes, without MAP_NORESERVE (so it fails early with
@@ -134,6 +170,7 @@ impl Region {
         if len == 0 {
             return Ok((Region::new(None, 0, 0, false), HugePages::None));
         }
+        limit::check(1)?;
         if huge {
             // munmap of a hugetlb mapping needs a multiple of the huge page size, so memmap2 (which
             // unmaps what it mapped) must map the rounded length; the map shows `len` bytes.
@@ -157,28 +194,16 @@ impl Region {
         Ok((region, kind))
     }
 
-    /// Wraps pages that were mapped (or remapped) elsewhere.
-    pub fn from_pages(pages: Option<Pages>, len: usize, delta: usize, file_backed: bool) -> Region {
-        Region::new(pages, len, delta, file_backed)
-    }
-
     fn new(pages: Option<Pages>, len: usize, delta: usize, file_backed: bool) -> Region {
         let ptr = pages.as_ref().and_then(|p| NonNull::new(p.ptr())).unwrap_or(NonNull::dangling());
+        let vmas = isize::from(pages.is_some());
+        limit::add(vmas);
+        #[cfg(feature = "test-hooks")]
+        LAST_MAPPED.store(ptr.as_ptr() as u64 - delta as u64, Ordering::Relaxed);
         LIVE_MAPS.fetch_add(1, Ordering::Relaxed);
         MAPPED_BYTES.fetch_add(len as u64, Ordering::Relaxed);
-        Region {
-            ptr,
-            len,
-            delta,
-            pages: Mutex::new(pages),
-            tasks: AtomicUsize::new(0),
-            retired: AtomicBool::new(false),
-            file_backed,
-        }
-    }
-
-    pub fn file_backed(&self) -> bool {
-        self.file_backed
+        let state = State { pages, tasks: 0, on_idle: OnIdle::Keep, read_only: false, retired: false, vmas };
+        Region { ptr, len, delta, state: Mutex::new(state), idle: Condvar::new(), file_backed }
     }
 
     pub fn len(&self) -> usize {
@@ -205,82 +230,215 @@ impl Region {
         (base, span as usize)
     }
 
-    fn lock_pages(&self) -> MutexGuard<'_, Option<Pages>> {
-        self.pages.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Unmaps the pages now. Only once nothing can reach them (type-level Safety paragraph).
-    pub fn unmap_now(&self) {
-        drop(self.take_pages());
+    /// A task starts using the pages; they stay mapped (not zero-filled) until it ends.
+    pub fn begin_task(&self) {
+        self.lock_state().tasks += 1;
     }
 
-    /// Takes the pages out (to remap them); the region is left empty.
-    pub fn take_pages(&self) -> Option<Pages> {
-        let pages = self.lock_pages().take();
-        self.retire();
+    /// A task is done with the pages. The last one carries out what `retire` asked for
+    /// meanwhile, before the task's promise settles.
+    pub fn end_task(&self) {
+        let mut state = self.lock_state();
+        state.tasks -= 1;
+        if state.tasks == 0 {
+            let on_idle = std::mem::replace(&mut state.on_idle, OnIdle::Keep);
+            let unmapped = match on_idle {
+                OnIdle::Keep => None,
+                OnIdle::Unmap => self.take(&mut state),
+                OnIdle::ZeroFill => {
+                    // A failed zero-fill leaves the pages mapped until the last holder drops them.
+                    let _ = self.zero_fill(&mut state);
+                    None
+                }
+            };
+            drop(state);
+            drop(unmapped);
+            self.idle.notify_all();
+        }
+    }
+
+    /// Whether no task is running on the pages.
+    pub fn is_idle(&self) -> bool {
+        self.lock_state().tasks == 0
+    }
+
+    /// Blocks until no task is running on the pages.
+    pub fn wait_idle(&self) {
+        let mut state = self.lock_state();
+        while state.tasks > 0 {
+            state = self.idle.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// The map lets go of the pages (close, or a resize that maps anew). With `reachable: false`
+    /// nothing but running tasks can reach them: they are unmapped once the last task ends (now,
+    /// if none runs). With `reachable: true` a moved buffer may still read them: a file map's
+    /// pages are replaced by zero memory (releasing the file), then unmapped by the last holder.
+    pub fn retire(&self, reachable: bool) -> Result<()> {
+        let mut state = self.lock_state();
+        if state.tasks > 0 {
+            if state.on_idle != OnIdle::ZeroFill {
+                state.on_idle = if reachable { OnIdle::ZeroFill } else { OnIdle::Unmap };
+            }
+            return Ok(());
+        }
+        if reachable {
+            return self.zero_fill(&mut state);
+        }
+        let pages = self.take(&mut state);
+        drop(state);
+        drop(pages);
+        Ok(())
+    }
+
+    /// Takes the pages out of the region (the caller unmaps them by dropping them, after
+    /// releasing the lock) and leaves the live counters.
+    fn take(&self, state: &mut State) -> Option<Pages> {
+        let pages = state.pages.take();
+        self.leave(state);
         pages
     }
 
-    /// Moves the pages to `new_len` bytes with mremap(MREMAP_MAYMOVE) and takes them out, leaving
-    /// this region empty. `Ok(None)` where that is not possible (no pages, read-only fallback,
-    /// not Linux): the caller maps afresh. On error the region is untouched.
-    ///
-    /// # Safety
-    /// Nothing may reach the old pages (every view detached, no task), and a file map may only
-    /// grow within the file's current size.
-    pub unsafe fn remap_out(&self, new_len: usize) -> Result<Option<Pages>> {
-        let mut guard = self.lock_pages();
-        #[cfg(target_os = "linux")]
-        if let (Some(Pages::Writable(map)), true) = (guard.as_mut(), new_len > 0) {
-            let options = memmap2::RemapOptions::new().may_move(true);
-            // SAFETY: the caller's contract; memmap2 swaps in the moved mapping on success and
-            // leaves the old one intact on failure.
-            unsafe { map.remap(new_len, options) }.map_err(|e| Error::io("mremap", e))?;
-            let pages = guard.take();
-            drop(guard);
-            self.retire();
-            return Ok(pages);
+    fn zero_fill(&self, state: &mut State) -> Result<()> {
+        if state.pages.is_some() && self.len > 0 && self.file_backed {
+            let (base, span) = self.span(0, self.len);
+            // SAFETY: `span` is exactly the live OS mapping owned by `pages` (memmap2 maps from
+            // `offset - offset % page` for `delta + len` bytes); the lock keeps `take` out.
+            unsafe { os::replace_with_zero(base, span) }?;
+            // One anonymous mapping now, whatever splits there were.
+            limit::add(1 - state.vmas);
+            state.vmas = 1;
         }
-        let _ = (&mut guard, new_len);
-        Ok(None)
+        // Anonymous memory holds no file: it simply stays until the last holder drops it.
+        self.leave(state);
+        Ok(())
     }
 
-    fn retire(&self) {
-        if !self.retired.swap(true, Ordering::Relaxed) {
+    /// Leaves the live counters and the read-only registry, once.
+    fn leave(&self, state: &mut State) {
+        if state.read_only {
+            read_only::remove(self.span(0, self.len).0 as usize);
+            state.read_only = false;
+        }
+        if state.pages.is_none() {
+            limit::add(-state.vmas);
+            state.vmas = 0;
+        }
+        if !state.retired {
+            state.retired = true;
             LIVE_MAPS.fetch_sub(1, Ordering::Relaxed);
             MAPPED_BYTES.fetch_sub(self.len as u64, Ordering::Relaxed);
         }
     }
 
-    /// Replaces the pages in place with anonymous zero memory, releasing the file while keeping
-    /// the addresses valid for views that may still exist.
-    pub fn release_file(&self) -> Result<()> {
-        let guard = self.lock_pages();
-        if guard.is_none() || self.len == 0 || !self.file_backed {
-            // Anonymous memory holds no file: it simply stays until the last holder drops it.
-            drop(guard);
-            self.retire();
-            return Ok(());
+    /// Moves the pages to `new_len` bytes with mremap(MREMAP_MAYMOVE) and wraps them in a new
+    /// region, leaving this one empty. `Ok(None)` where that is not possible (no pages, the
+    /// read-only fallback, not Linux) and `Err` where the kernel refuses (a ranged advise or lock
+    /// split the mapping): the region is then untouched, and the caller maps afresh.
+    ///
+    /// # Safety
+    /// Nothing may reach the old pages (every view detached, no task), and a file map may only
+    /// grow within the file's current size.
+    pub unsafe fn remap_out(&self, new_len: usize) -> Result<Option<Region>> {
+        let mut state = self.lock_state();
+        #[cfg(target_os = "linux")]
+        if let (Some(Pages::Writable(map)), true) = (state.pages.as_mut(), new_len > 0) {
+            let options = memmap2::RemapOptions::new().may_move(true);
+            // SAFETY: the caller's contract; memmap2 swaps in the moved mapping on success and
+            // leaves the old one intact on failure.
+            unsafe { map.remap(new_len, options) }.map_err(|e| Error::io("mremap", e))?;
+            let pages = state.pages.take();
+            // mremap only succeeds within one kernel mapping, so there were no splits; the new
+            // region counts the one mapping again.
+            self.leave(&mut state);
+            return Ok(Some(Region::new(pages, new_len, self.delta, self.file_backed)));
         }
-        let (base, span) = self.span(0, self.len);
-        // SAFETY: `span` is exactly the live OS mapping owned by `pages` (memmap2 maps from
-        // `offset - offset % page` for `delta + len` bytes); the lock keeps `unmap_now` out.
-        unsafe { os::replace_with_zero(base, span) }?;
-        self.retire();
+        let _ = (&mut state, new_len);
+        Ok(None)
+    }
+
+    /// Counts the kernel mappings a call on `[start, start + len)` may split off (up to two, for
+    /// a range strictly inside the map), after checking the process has room for them.
+    pub fn may_split(&self, start: usize, len: usize) -> Result<()> {
+        let (base, span) = self.span(start, len);
+        let (whole_base, whole_span) = self.span(0, self.len);
+        let splits = isize::from(base > whole_base)
+            + isize::from((base as usize + span) < (whole_base as usize + whole_span));
+        if splits > 0 {
+            limit::check(splits as usize)?;
+            let mut state = self.lock_state();
+            if state.pages.is_some() {
+                state.vmas += splits;
+                limit::add(splits);
+            }
+        }
         Ok(())
     }
 
-    /// `msync(MS_SYNC)` of `[start, start + len)` (shared file maps; a no-op elsewhere).
-    pub fn flush(&self, start: usize, len: usize) -> Result<()> {
-        if let Some(Pages::Writable(map)) = self.lock_pages().as_ref() {
-            map.flush_range(start, len).map_err(|e| Error::io("msync", e))?;
+    /// mprotect of the whole region, recorded in the read-only registry so library calls never
+    /// store into it.
+    pub fn set_read_only(&self, read_only: bool) -> Result<()> {
+        let mut state = self.lock_state();
+        if state.pages.is_none() || self.len == 0 {
+            return Ok(());
+        }
+        let (base, span) = self.span(0, self.len);
+        // SAFETY: `span` is exactly the live mapping (held by the lock); stores through views then
+        // fault, as the README says, and library calls check the registry.
+        unsafe { os::protect(base, span, !read_only) }?;
+        if read_only && !state.read_only {
+            self.register_read_only(&mut state);
+        } else if !read_only && state.read_only {
+            read_only::remove(base as usize);
+            state.read_only = false;
         }
         Ok(())
+    }
+
+    fn register_read_only(&self, state: &mut State) {
+        let (base, span) = self.span(0, self.len);
+        read_only::insert(base as usize, span);
+        state.read_only = true;
+    }
+
+    /// `msync(MS_SYNC)` of the pages covering `[start, start + len)`. The caller flushes shared
+    /// file maps only, and holds the pages: a task (counted, so they are not retired meanwhile)
+    /// or the JavaScript thread with the map open. The lock is not held during the msync, so
+    /// close() never waits for a write-back.
+    pub fn flush(&self, start: usize, len: usize) -> Result<()> {
+        if len == 0 || self.len == 0 {
+            return Ok(());
+        }
+        #[cfg(unix)]
+        {
+            let (base, span) = self.span(start, len);
+            // SAFETY: the caller holds the pages (above); `span` lies inside the mapping.
+            unsafe { os::sync(base, span) }
+        }
+        #[cfg(not(unix))]
+        {
+            // FlushViewOfFile through memmap2 (no page-aligned entry point of our own yet).
+            if let Some(Pages::Writable(map)) = self.lock_state().pages.as_ref() {
+                map.flush_range(start, len).map_err(|e| Error::io("msync", e))?;
+            }
+            Ok(())
+        }
     }
 }
 
 impl Drop for Region {
     fn drop(&mut self) {
-        self.retire();
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let pages = state.pages.take();
+        let mut state = std::mem::replace(
+            state,
+            State { pages: None, tasks: 0, on_idle: OnIdle::Keep, read_only: false, retired: true, vmas: 0 },
+        );
+        self.leave(&mut state);
+        drop(pages);
     }
 }

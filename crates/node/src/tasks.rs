@@ -1,10 +1,10 @@
 //! Work on the libuv thread pool: `open()`, `flush()`, `indexOfAsync()`. Each task that touches
-//! pages holds an `Arc` of the region and counts itself in `Region::tasks`, so `close()` during
-//! the task zero-fills instead of unmapping; the task lets go at the end of `compute`, before its
-//! promise settles.
+//! pages holds an `Arc` of the region and counts itself in it (`Region::begin_task`), so a
+//! `close()`, `resize()` or `remap()` during the task leaves the pages as they are until the task
+//! lets go, at the end of `compute`, before its promise settles: a flush really writes back and a
+//! search answers from the file's bytes.
 
 use std::fs::File;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use memmap_core::{search, Create, Error, OpenOptions};
@@ -14,7 +14,7 @@ use napi_derive::napi;
 
 use crate::access::scan_window;
 use crate::error::{to_napi, IntoNapi};
-use crate::mapping::{check_file_size, dup_fd, open_blocking, NativeMap, Opened, Target};
+use crate::mapping::{check_file_size, create_with_fd, dup_fd, open_blocking, NativeMap, Opened, Target};
 use crate::options::{byte_count, AfterMap, BindingOpenOptions};
 use crate::region::Region;
 
@@ -27,14 +27,14 @@ struct Hold {
 impl Hold {
     fn new(map: &NativeMap) -> Result<Hold> {
         let region = Arc::clone(map.live()?);
-        region.tasks.fetch_add(1, Ordering::AcqRel);
+        region.begin_task();
         Ok(Hold { region, file: map.file.clone() })
     }
 }
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        self.region.tasks.fetch_sub(1, Ordering::AcqRel);
+        self.region.end_task();
     }
 }
 
@@ -146,7 +146,12 @@ impl NativeMap {
 pub fn flush_async(hold: &mut TaskHold, byte_offset: f64, length: f64) -> Result<AsyncTask<FlushTask>> {
     let start = byte_count("byteOffset", byte_offset)?;
     let len = byte_count("length", length)?;
-    memmap_core::check_range("byteOffset", start as u64, len as u64, hold.length as u64).into_napi()?;
+    memmap_core::check_range(
+        ("range.offset", start as u64),
+        ("range.length", len as u64),
+        hold.length as u64,
+    )
+    .into_napi()?;
     Ok(AsyncTask::new(FlushTask {
         hold: hold.hold.take(),
         file_start: hold.offset + start as u64,
@@ -160,7 +165,7 @@ pub fn flush_async(hold: &mut TaskHold, byte_offset: f64, length: f64) -> Result
 #[napi(ts_return_type = "Promise<number>")]
 pub fn index_of_async(hold: &mut TaskHold, needle: &[u8], from: f64) -> Result<AsyncTask<IndexOfTask>> {
     if !from.is_finite() || from.fract() != 0.0 {
-        return Err(to_napi(Error::OutOfRange(format!("expected `from` to be an integer, got {from}"))));
+        return Err(to_napi(Error::out_of_range("options.from", "a safe integer", from)));
     }
     Ok(AsyncTask::new(IndexOfTask {
         hold: hold.hold.take(),
@@ -183,7 +188,7 @@ pub fn open_path_async(path: String, options: BindingOpenOptions) -> Result<Asyn
 pub fn open_fd_async(fd: i32, options: BindingOpenOptions) -> Result<AsyncTask<OpenTask>> {
     let (options, after) = options.parse().into_napi()?;
     if options.create != Create::No {
-        return Err(to_napi(Error::InvalidValue("option `create` needs a path, not a descriptor".into())));
+        return Err(to_napi(create_with_fd()));
     }
     let file = dup_fd(fd).into_napi()?;
     let label = format!("descriptor {fd}");

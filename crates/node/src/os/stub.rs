@@ -59,6 +59,10 @@ pub unsafe fn protect(_ptr: *mut u8, _len: usize, _writable: bool) -> Result<()>
     unsupported("protect()")
 }
 
+pub fn check_shrinkable(_file: &File) -> Result<()> {
+    Ok(())
+}
+
 /// # Safety
 /// See `mod.rs`.
 pub unsafe fn replace_with_zero(_ptr: *mut u8, _len: usize) -> Result<()> {

@@ -153,6 +153,31 @@ pub unsafe fn protect(ptr: *mut u8, len: usize, writable: bool) -> Result<()> {
     check(unsafe { libc::mprotect(ptr.cast(), len, prot) }, "mprotect")
 }
 
+/// Writes the dirty pages of `[ptr, ptr + len)` back to the file and waits (msync MS_SYNC).
+///
+/// # Safety
+/// `ptr` is page-aligned and the range lies in one live shared file mapping.
+pub unsafe fn sync(ptr: *mut u8, len: usize) -> Result<()> {
+    // SAFETY: the caller guarantees the range (function contract).
+    check(unsafe { libc::msync(ptr.cast(), len, libc::MS_SYNC) }, "msync")
+}
+
+/// Fails with the error ftruncate would give when a shrink of `file` is known to be refused:
+/// a memfd sealed with F_SEAL_SHRINK (EPERM). Checked before anything changes, so a refused
+/// shrink leaves the map as it was.
+pub fn check_shrinkable(file: &File) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: fcntl(F_GET_SEALS) only reads the descriptor's seals; EINVAL for other files.
+        let seals = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GET_SEALS) };
+        if seals != -1 && seals & libc::F_SEAL_SHRINK != 0 {
+            return Err(Error::io("ftruncate", std::io::Error::from_raw_os_error(libc::EPERM)));
+        }
+    }
+    let _ = file;
+    Ok(())
+}
+
 /// Replaces `[ptr, ptr + len)` in place with anonymous zero memory (MAP_FIXED), releasing the
 /// file while the addresses stay valid.
 ///
