@@ -15,6 +15,5 @@ export const {
   allocationGranularity,
   externalBuffersSupported,
   stats,
-  _counters,
 } = memmap
 export default memmap
