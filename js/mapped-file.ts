@@ -3,10 +3,11 @@
 // one. Maps larger than one ArrayBuffer serve windows from overlapping chunks.
 import { constants as bufferConstants } from 'node:buffer'
 
-import { abortable, argError, fromNative, mmapError } from './errors'
-import type { Advice, Mode, Range } from '../index'
+import { argError, fromNative, mmapError } from './errors'
+import type { Advice, IndexOfAsyncOptions, Mode, Range } from '../index'
 import { native, type NativeMap } from './native'
-import { byteCount, bytesOf, checkRange, integer, needleOf, object, oneOf, signalOf } from './validate'
+import * as search from './search'
+import { byteCount, bytesOf, checkRange, object, oneOf } from './validate'
 
 export const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage']
 
@@ -186,34 +187,19 @@ export class MappedFile {
     return this.#call(() => n.write(slice, start))
   }
 
-  /** First index of `needle` at or after `fromOffset` (negative counts from the end), or -1; Buffer's semantics. */
-  indexOf(needle: string | number | ArrayBufferView, fromOffset: number | bigint = 0): number {
-    const n = this.#live()
-    const bytes = needleOf(needle)
-    const from = integer('fromOffset', fromOffset)
-    return this.#call(() => n.indexOf(bytes, from))
+  /** First index of `needle` in `[fromOffset, toOffset)`, or -1; Buffer's semantics otherwise. */
+  indexOf(needle: search.Needle, fromOffset: number | bigint = 0, toOffset?: number | bigint): number {
+    return this.#call((n) => search.indexOf(n, this.#length, needle, fromOffset, toOffset))
   }
 
-  /** Last index of `needle` starting at or before `fromOffset` (default: the end), or -1; Buffer's semantics. */
-  lastIndexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint): number {
-    const n = this.#live()
-    const bytes = needleOf(needle)
-    const from = fromOffset === undefined ? this.#length : integer('fromOffset', fromOffset)
-    return this.#call(() => n.lastIndexOf(bytes, from))
+  /** Last index of `needle` starting in `[toOffset, fromOffset]` (default: the end), or -1; Buffer's semantics otherwise. */
+  lastIndexOf(needle: search.Needle, fromOffset?: number | bigint, toOffset: number | bigint = 0): number {
+    return this.#call((n) => search.lastIndexOf(n, this.#length, needle, fromOffset, toOffset))
   }
 
   /** `indexOf` on the thread pool, for long scans; `signal` rejects the promise with an AbortError. */
-  async indexOfAsync(needle: string | number | ArrayBufferView, options?: { from?: number | bigint; signal?: AbortSignal }): Promise<number> {
-    const n = this.#live()
-    const o = object<{ from?: number | bigint; signal?: AbortSignal }>('options', options)
-    const bytes = needleOf(needle)
-    const from = o.from === undefined ? 0 : integer('options.from', o.from)
-    const signal = signalOf('options.signal', o.signal)
-    try {
-      return await abortable(this.#call(() => native.indexOfAsync(n.hold(), bytes, from)), signal, () => {})
-    } catch (error) {
-      throw fromNative(error, this.#path)
-    }
+  async indexOfAsync(needle: search.Needle, options?: IndexOfAsyncOptions): Promise<number> {
+    return search.indexOfAsync(this.#live(), this.#path, this.#length, needle, options)
   }
 
   /** Writes dirty pages of the range to the file and waits (msync MS_SYNC). No-op unless a 'read-write' file map. */

@@ -12,6 +12,7 @@ mod memory;
 mod options;
 mod os;
 mod region;
+mod search;
 mod tasks;
 mod unclosed;
 
