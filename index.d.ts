@@ -134,6 +134,12 @@ export interface IndexOfAsyncOptions {
   signal?: AbortSignal
 }
 
+/** Options of {@link MappedFile.prefetch}. */
+export interface PrefetchOptions {
+  /** Rejects the promise with an `AbortError` (code `ABORT_ERR`) at once and stops the paging-in at its next 16 MiB step. */
+  signal?: AbortSignal
+}
+
 /** The library's own error codes; system errors use their errno name (`ENOENT`, ...). */
 export type MmapErrorCode =
   | 'ERR_MMAP_CLOSED'
@@ -306,6 +312,24 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * ```
    */
   indexOfAsync(needle: string | number | ArrayBufferView, options?: IndexOfAsyncOptions): Promise<number>
+  /**
+   * Reads every page of `range` in on the libuv thread pool and resolves once each has been read
+   * once (resident then, if it fits in memory), so the page faults of a cold file do not block the
+   * event loop. Uses MADV_POPULATE_READ (Linux >= 5.14), else reads one byte per page: never a
+   * write fault, so a 'read' map's pages stay the file's. Unlike `populate` (at open, blocking) and
+   * `advise('willneed')` (a hint that returns at once and reports nothing), it tells you when the
+   * pages are in. `close()` meanwhile is safe.
+   * @param range - default: the whole map
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_INVALID_ARG_TYPE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`, the madvise error; rejects with an `AbortError` (code `ABORT_ERR`) when `signal` aborts
+   * @example
+   * ```ts
+   * import { open } from 'memmap'
+   * await using map = await open('weights.bin')
+   * await map.prefetch(undefined, { signal: AbortSignal.timeout(60_000) }) // the event loop keeps serving meanwhile
+   * map.residency() // { resident: total, total, exact: true }
+   * ```
+   */
+  prefetch(range?: Range, options?: PrefetchOptions): Promise<void>
   /**
    * Writes the range's dirty pages to the file and waits (msync MS_SYNC). A no-op that succeeds on 'read', 'copy-on-write' and anonymous maps.
    * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`, or the msync error

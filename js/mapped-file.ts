@@ -4,8 +4,9 @@
 import { constants as bufferConstants } from 'node:buffer'
 
 import { argError, fromNative, mmapError } from './errors'
-import type { Advice, IndexOfAsyncOptions, Mode, Range } from '../index'
+import type { Advice, IndexOfAsyncOptions, Mode, PrefetchOptions, Range } from '../index'
 import { native, type NativeMap } from './native'
+import { prefetch } from './prefetch'
 import * as search from './search'
 import { byteCount, bytesOf, checkRange, object, oneOf } from './validate'
 
@@ -200,6 +201,12 @@ export class MappedFile {
   /** `indexOf` on the thread pool, for long scans; `signal` rejects the promise with an AbortError. */
   async indexOfAsync(needle: search.Needle, options?: IndexOfAsyncOptions): Promise<number> {
     return search.indexOfAsync(this.#live(), this.#path, this.#length, needle, options)
+  }
+
+  /** Reads in every page of `range` on the thread pool, so page faults do not block the event loop. */
+  async prefetch(range?: Range, options?: PrefetchOptions): Promise<void> {
+    const n = this.#live()
+    return prefetch(n, this.#path, ...this.#range(range), options)
   }
 
   /** Writes dirty pages of the range to the file and waits (msync MS_SYNC). No-op unless a 'read-write' file map. */

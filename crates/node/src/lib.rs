@@ -11,6 +11,7 @@ mod mapping;
 mod memory;
 mod options;
 mod os;
+mod prefetch;
 mod region;
 mod search;
 mod tasks;

@@ -20,9 +20,9 @@ use crate::region::Region;
 use crate::search::{self, search_offset};
 
 /// A region held by a running task; counted so `close()` knows.
-struct Hold {
-    region: Arc<Region>,
-    file: Option<Arc<File>>,
+pub(crate) struct Hold {
+    pub(crate) region: Arc<Region>,
+    pub(crate) file: Option<Arc<File>>,
 }
 
 impl Hold {
@@ -112,9 +112,9 @@ impl Task for IndexOfTask {
 /// borrows the map mutably) must work meanwhile.
 #[napi]
 pub struct TaskHold {
-    hold: Option<Hold>,
-    offset: u64,
-    length: usize,
+    pub(crate) hold: Option<Hold>,
+    pub(crate) offset: u64,
+    pub(crate) length: usize,
     flushes: bool,
 }
 
