@@ -140,6 +140,14 @@ export interface PrefetchOptions {
   signal?: AbortSignal
 }
 
+/** What {@link MappedFile.viewOrCopy} returns. */
+export interface ViewOrCopy<T> {
+  /** A view of the map (`copied: false`), or a fresh TypedArray holding a copy of the same bytes. */
+  array: T
+  /** `true` when `offset + byteOffset` was not aligned for the type, so the bytes were copied. */
+  copied: boolean
+}
+
 /** The library's own error codes; system errors use their errno name (`ENOENT`, ...). */
 export type MmapErrorCode =
   | 'ERR_MMAP_CLOSED'
@@ -218,6 +226,21 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    */
   view<T>(Type: ViewType<T>, byteOffset?: number | bigint, length?: number | bigint): T
   view(Type: typeof Buffer, byteOffset?: number | bigint, length?: number | bigint): Buffer
+  /**
+   * {@link MappedFile.view} where `offset + byteOffset` is a multiple of `Type.BYTES_PER_ELEMENT`;
+   * elsewhere an exact copy of the same bytes in a fresh `Type` (`copied: true`), read with
+   * {@link MappedFile.readInto}, instead of `ERR_MMAP_UNALIGNED`. For formats that put arrays at any
+   * byte offset: safetensors, GGUF, NumPy headers. A store into a copy does not reach the map.
+   * `length` counts elements (default: as many as fit).
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_INVALID_ARG_TYPE`, `ERR_MMAP_VIEW_TOO_LARGE`, `ERR_MMAP_TRUNCATED` (a copy), `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('model.safetensors')
+   * const { array: weights, copied } = map.viewOrCopy(Float32Array, 8 + 117, 1024) // copied: true at an unaligned offset
+   * ```
+   */
+  viewOrCopy<T>(Type: ViewType<T>, byteOffset: number | bigint, length?: number | bigint): ViewOrCopy<T>
   /**
    * A DataView over `[byteOffset, byteOffset + byteLength)`.
    * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_VIEW_TOO_LARGE`, `ERR_MMAP_CLOSED`

@@ -4,11 +4,12 @@
 import { constants as bufferConstants } from 'node:buffer'
 
 import { argError, fromNative, mmapError } from './errors'
-import type { Advice, IndexOfAsyncOptions, Mode, PrefetchOptions, Range } from '../index'
+import type { Advice, IndexOfAsyncOptions, Mode, PrefetchOptions, Range, ViewOrCopy } from '../index'
 import { native, type NativeMap } from './native'
 import { prefetch } from './prefetch'
 import * as search from './search'
 import { byteCount, bytesOf, checkRange, object, oneOf } from './validate'
+import { viewOrCopy } from './view-or-copy'
 
 export const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage']
 
@@ -142,6 +143,12 @@ export class MappedFile {
     }
     const [ab, at] = this.#windowBuffer(start, count * size)
     return new (Type as ViewConstructor<T>)(ab, at, count)
+  }
+
+  /** `view()` where `offset + byteOffset` is aligned for `Type`, else an exact copy (`copied: true`). */
+  viewOrCopy<T>(Type: ViewConstructor<T>, byteOffset: number | bigint, length?: number | bigint): ViewOrCopy<T> {
+    this.#live()
+    return viewOrCopy(this, Type, byteOffset, length)
   }
 
   /** A DataView over `[byteOffset, byteOffset + byteLength)`. */
