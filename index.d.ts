@@ -118,6 +118,36 @@ export interface Range {
 /** A TypedArray constructor, or `Buffer`. */
 export type ViewType<T> = { readonly BYTES_PER_ELEMENT: number; new (buffer: ArrayBuffer, byteOffset: number, length: number): T }
 
+/** Options of {@link MappedFile.indexOfAsync}: the bounds of {@link MappedFile.indexOf}. */
+export interface IndexOfAsyncOptions {
+  /**
+   * Matches start at or after this byte offset; negative counts from the end; clamps to `[0, length]`.
+   * @default 0
+   */
+  from?: number | bigint
+  /**
+   * Matches end at or before this byte offset; negative counts from the end; clamps to `[0, length]`.
+   * @default the map's length
+   */
+  to?: number | bigint
+  /** Rejects the promise with an `AbortError` (code `ABORT_ERR`) when it aborts. */
+  signal?: AbortSignal
+}
+
+/** Options of {@link MappedFile.prefetch}. */
+export interface PrefetchOptions {
+  /** Rejects the promise with an `AbortError` (code `ABORT_ERR`) at once and stops the paging-in at its next 16 MiB step. */
+  signal?: AbortSignal
+}
+
+/** What {@link MappedFile.viewOrCopy} returns. */
+export interface ViewOrCopy<T> {
+  /** A view of the map (`copied: false`), or a fresh TypedArray holding a copy of the same bytes. */
+  array: T
+  /** `true` when `offset + byteOffset` was not aligned for the type, so the bytes were copied. */
+  copied: boolean
+}
+
 /** The library's own error codes; system errors use their errno name (`ENOENT`, ...). */
 export type MmapErrorCode =
   | 'ERR_MMAP_CLOSED'
@@ -198,6 +228,21 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
   view<T>(Type: ViewType<T>, byteOffset?: number | bigint, length?: number | bigint): T
   view(Type: typeof Buffer, byteOffset?: number | bigint, length?: number | bigint): Buffer
   /**
+   * {@link MappedFile.view} where `offset + byteOffset` is a multiple of `Type.BYTES_PER_ELEMENT`;
+   * elsewhere an exact copy of the same bytes in a fresh `Type` (`copied: true`), read with
+   * {@link MappedFile.readInto}, instead of `ERR_MMAP_UNALIGNED`. For formats that put arrays at any
+   * byte offset: safetensors, GGUF, NumPy headers. A store into a copy does not reach the map.
+   * `length` counts elements (default: as many as fit).
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_INVALID_ARG_TYPE`, `ERR_MMAP_VIEW_TOO_LARGE`, `ERR_MMAP_TRUNCATED` (a copy), `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('model.safetensors')
+   * const { array: weights, copied } = map.viewOrCopy(Float32Array, 8 + 117, 1024) // copied: true at an unaligned offset
+   * ```
+   */
+  viewOrCopy<T>(Type: ViewType<T>, byteOffset: number | bigint, length?: number | bigint): ViewOrCopy<T>
+  /**
    * A DataView over `[byteOffset, byteOffset + byteLength)`.
    * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_VIEW_TOO_LARGE`, `ERR_MMAP_CLOSED`
    * @example
@@ -245,30 +290,40 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    */
   write(source: ArrayBufferView, byteOffset?: number | bigint, sourceOffset?: number | bigint, length?: number | bigint): number
   /**
-   * The first index of `needle` at or after `fromOffset`, or -1, with Buffer's semantics: a negative
-   * `fromOffset` counts from the end, an empty needle returns the clamped offset, a number is one
-   * byte (an integer 0-255), a string is UTF-8. Native SIMD search (memchr).
-   * @throws `ERR_OUT_OF_RANGE`, `ERR_INVALID_ARG_TYPE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`
+   * The first index of `needle` starting at or after `fromOffset` and ending at or before
+   * `toOffset`, or -1. Buffer's semantics otherwise: a negative offset counts from the end, offsets
+   * clamp to `[0, length]`, an empty needle returns the clamped `fromOffset` (-1 past `toOffset`),
+   * a number is one byte (an integer 0-255), a string is UTF-8. Reads only `[fromOffset, toOffset)`.
+   * Python's `find(n, start, end)` is `indexOf(n, start, end)`. Native SIMD search (memchr).
+   * @param fromOffset - matches start at or after it; default 0
+   * @param toOffset - matches end at or before it; default `length`
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_INVALID_ARG_TYPE`, `ERR_MMAP_TRUNCATED` (only for pages in the bounds), `ERR_MMAP_CLOSED`
    * @example
    * ```ts
    * import { openSync } from 'memmap'
    * using map = openSync('log.txt')
    * const firstNewline = map.indexOf('\n')
+   * const inFirstRecord = map.indexOf('id=', 0, firstNewline) // -1 unless the first line has it
    * ```
    */
-  indexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint): number
+  indexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint, toOffset?: number | bigint): number
   /**
-   * The last index of `needle` that starts at or before `fromOffset` (default: the end), or -1, with
-   * Buffer's semantics. Python's `rfind(n, 0, f + len(n))` is `lastIndexOf(n, f)`.
+   * The last index of `needle` that starts at or before `fromOffset` and at or after `toOffset`,
+   * or -1, with Buffer's semantics (the match may extend past `fromOffset`). Reads only
+   * `[toOffset, fromOffset + needle length)`. Python's `rfind(n, start, end)` is
+   * `lastIndexOf(n, end - len(n), start)` when `end - len(n) >= start`, else -1.
+   * @param fromOffset - matches start at or before it; default `length`
+   * @param toOffset - matches start at or after it; default 0
    * @throws as {@link MappedFile.indexOf}
    * @example
    * ```ts
    * import { openSync } from 'memmap'
    * using map = openSync('log.txt')
    * const lastLine = map.lastIndexOf('\n', map.length - 2) + 1
+   * const lastComma = map.lastIndexOf(',', map.length, lastLine) // -1 unless the last line has one
    * ```
    */
-  lastIndexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint): number
+  lastIndexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint, toOffset?: number | bigint): number
   /**
    * {@link MappedFile.indexOf} on the libuv thread pool, for long scans. The map stays valid while
    * the scan runs even if it is closed meanwhile.
@@ -277,10 +332,28 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * ```ts
    * import { openSync } from 'memmap'
    * using map = openSync('big.bin')
-   * const at = await map.indexOfAsync(Buffer.from('needle'), { from: 0 })
+   * const at = await map.indexOfAsync(Buffer.from('needle'), { from: 0, to: 1 << 30, signal: AbortSignal.timeout(5000) })
    * ```
    */
-  indexOfAsync(needle: string | number | ArrayBufferView, options?: { from?: number | bigint; signal?: AbortSignal }): Promise<number>
+  indexOfAsync(needle: string | number | ArrayBufferView, options?: IndexOfAsyncOptions): Promise<number>
+  /**
+   * Reads every page of `range` in on the libuv thread pool and resolves once each has been read
+   * once (resident then, if it fits in memory), so the page faults of a cold file do not block the
+   * event loop. Uses MADV_POPULATE_READ (Linux >= 5.14), else reads one byte per page: never a
+   * write fault, so a 'read' map's pages stay the file's. Unlike `populate` (at open, blocking) and
+   * `advise('willneed')` (a hint that returns at once and reports nothing), it tells you when the
+   * pages are in. `close()` meanwhile is safe.
+   * @param range - default: the whole map
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_INVALID_ARG_TYPE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`, the madvise error; rejects with an `AbortError` (code `ABORT_ERR`) when `signal` aborts
+   * @example
+   * ```ts
+   * import { open } from 'memmap'
+   * await using map = await open('weights.bin')
+   * await map.prefetch(undefined, { signal: AbortSignal.timeout(60_000) }) // the event loop keeps serving meanwhile
+   * map.residency() // { resident: total, total, exact: true }
+   * ```
+   */
+  prefetch(range?: Range, options?: PrefetchOptions): Promise<void>
   /**
    * Writes the range's dirty pages to the file and waits (msync MS_SYNC). A no-op that succeeds on 'read', 'copy-on-write' and anonymous maps.
    * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`, or the msync error

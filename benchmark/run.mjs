@@ -21,6 +21,7 @@ const SCENARIOS = [
   'indexof-1g',
   'sparse-64g',
   'populate-lock-1g',
+  'prefetch-1g',
   'detach-cost',
 ]
 

@@ -3,10 +3,13 @@
 // one. Maps larger than one ArrayBuffer serve windows from overlapping chunks.
 import { constants as bufferConstants } from 'node:buffer'
 
-import { abortable, argError, fromNative, mmapError } from './errors'
-import type { Advice, Mode, Range } from '../index'
+import { argError, fromNative, mmapError } from './errors'
+import type { Advice, IndexOfAsyncOptions, Mode, PrefetchOptions, Range, ViewOrCopy } from '../index'
 import { native, type NativeMap } from './native'
-import { byteCount, byteLengthOf, bytesOf, checkRange, elementSize, integer, needleOf, object, oneOf, signalOf } from './validate'
+import { prefetch } from './prefetch'
+import * as search from './search'
+import { byteCount, byteLengthOf, bytesOf, checkRange, elementSize, object, oneOf } from './validate'
+import { viewOrCopy } from './view-or-copy'
 
 export const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage']
 
@@ -152,6 +155,12 @@ export class MappedFile {
     }
   }
 
+  /** `view()` where `offset + byteOffset` is aligned for `Type`, else an exact copy (`copied: true`). */
+  viewOrCopy<T>(Type: ViewConstructor<T>, byteOffset: number | bigint, length?: number | bigint): ViewOrCopy<T> {
+    this.#live()
+    return viewOrCopy(this, Type, byteOffset, length)
+  }
+
   /** A DataView over `[byteOffset, byteOffset + byteLength)`. */
   dataView(byteOffset: number | bigint = 0, byteLength?: number | bigint): DataView {
     this.#live()
@@ -196,34 +205,25 @@ export class MappedFile {
     return this.#call(() => n.write(slice, start))
   }
 
-  /** First index of `needle` at or after `fromOffset` (negative counts from the end), or -1; Buffer's semantics. */
-  indexOf(needle: string | number | ArrayBufferView, fromOffset: number | bigint = 0): number {
-    const n = this.#live()
-    const bytes = needleOf(needle)
-    const from = integer('fromOffset', fromOffset)
-    return this.#call(() => n.indexOf(bytes, from))
+  /** First index of `needle` in `[fromOffset, toOffset)`, or -1; Buffer's semantics otherwise. */
+  indexOf(needle: search.Needle, fromOffset: number | bigint = 0, toOffset?: number | bigint): number {
+    return this.#call((n) => search.indexOf(n, this.#length, needle, fromOffset, toOffset))
   }
 
-  /** Last index of `needle` starting at or before `fromOffset` (default: the end), or -1; Buffer's semantics. */
-  lastIndexOf(needle: string | number | ArrayBufferView, fromOffset?: number | bigint): number {
-    const n = this.#live()
-    const bytes = needleOf(needle)
-    const from = fromOffset === undefined ? this.#length : integer('fromOffset', fromOffset)
-    return this.#call(() => n.lastIndexOf(bytes, from))
+  /** Last index of `needle` starting in `[toOffset, fromOffset]` (default: the end), or -1; Buffer's semantics otherwise. */
+  lastIndexOf(needle: search.Needle, fromOffset?: number | bigint, toOffset: number | bigint = 0): number {
+    return this.#call((n) => search.lastIndexOf(n, this.#length, needle, fromOffset, toOffset))
   }
 
   /** `indexOf` on the thread pool, for long scans; `signal` rejects the promise with an AbortError. */
-  async indexOfAsync(needle: string | number | ArrayBufferView, options?: { from?: number | bigint; signal?: AbortSignal }): Promise<number> {
+  async indexOfAsync(needle: search.Needle, options?: IndexOfAsyncOptions): Promise<number> {
+    return search.indexOfAsync(this.#live(), this.#path, this.#length, needle, options)
+  }
+
+  /** Reads in every page of `range` on the thread pool, so page faults do not block the event loop. */
+  async prefetch(range?: Range, options?: PrefetchOptions): Promise<void> {
     const n = this.#live()
-    const o = object<{ from?: number | bigint; signal?: AbortSignal }>('options', options)
-    const bytes = needleOf(needle)
-    const from = o.from === undefined ? 0 : integer('options.from', o.from)
-    const signal = signalOf('options.signal', o.signal)
-    try {
-      return await abortable(this.#call(() => native.indexOfAsync(n.hold(), bytes, from)), signal, () => {})
-    } catch (error) {
-      throw fromNative(error, this.#path)
-    }
+    return prefetch(n, this.#path, ...this.#range(range), options)
   }
 
   /** Writes dirty pages of the range to the file and waits (msync MS_SYNC). No-op unless a 'read-write' file map. */

@@ -3,14 +3,16 @@
 
 use std::ptr;
 
-use memmap_core::{search, Error, Mode};
+use memmap_core::search::Search;
+use memmap_core::{Error, Mode};
 use napi::bindgen_prelude::{Uint8ArraySlice, Unknown};
 use napi::{sys, Env, Result};
 use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
-use crate::mapping::{check_file_size, NativeMap};
+use crate::mapping::NativeMap;
 use crate::read_only;
+use crate::search::{self, search_offset};
 
 #[napi]
 impl NativeMap {
@@ -78,16 +80,17 @@ impl NativeMap {
         Ok(len as f64)
     }
 
-    /// First index of `needle` at or after `from` (negative counts from the end), or -1.
+    /// First index of `needle` starting at or after `from` and ending at or before `to`
+    /// (negative counts from the end), or -1.
     #[napi]
-    pub fn index_of(&self, needle: Uint8ArraySlice, from: f64) -> Result<f64> {
-        self.search(&needle, from, false)
+    pub fn index_of(&self, needle: Uint8ArraySlice, from: f64, to: f64) -> Result<f64> {
+        self.search(&needle, from, to, false)
     }
 
-    /// Last index of `needle` starting at or before `from`, or -1.
+    /// Last index of `needle` starting at or before `from` and at or after `to`, or -1.
     #[napi]
-    pub fn last_index_of(&self, needle: Uint8ArraySlice, from: f64) -> Result<f64> {
-        self.search(&needle, from, true)
+    pub fn last_index_of(&self, needle: Uint8ArraySlice, from: f64, to: f64) -> Result<f64> {
+        self.search(&needle, from, to, true)
     }
 
     /// msync(MS_SYNC) of `[byteOffset, byteOffset + length)`; a no-op on private and anonymous maps.
@@ -107,35 +110,9 @@ impl NativeMap {
         self.mode == Mode::ReadWrite && !self.anonymous
     }
 
-    fn search(&self, needle: &[u8], from: f64, last: bool) -> Result<f64> {
+    fn search(&self, needle: &[u8], from: f64, to: f64, last: bool) -> Result<f64> {
         let region = self.live()?;
-        if !from.is_finite() || from.fract() != 0.0 {
-            return Err(to_napi(Error::out_of_range("fromOffset", "a safe integer", from)));
-        }
-        let from = from as i64;
-        // The bytes the search may touch, for the truncation check.
-        let (lo, hi) = scan_window(self.length, needle.len(), from, last);
-        check_file_size(self.file.as_deref(), self.offset + lo as u64, (hi - lo) as u64).into_napi()?;
-        let hay: &[u8] = if self.length == 0 {
-            &[]
-        } else {
-            // SAFETY: the region is mapped for `length` bytes while the map is open; nothing writes
-            // to it from another thread during this synchronous call.
-            unsafe { std::slice::from_raw_parts(region.ptr(), self.length) }
-        };
-        let found =
-            if last { search::last_index_of(hay, needle, from) } else { search::index_of(hay, needle, from) };
-        Ok(found as f64)
-    }
-}
-
-/// `[lo, hi)`: the bytes a search from `from` may read.
-pub fn scan_window(length: usize, needle: usize, from: i64, last: bool) -> (usize, usize) {
-    let resolved =
-        if from < 0 { (length as i64 + from).max(0) as usize } else { (from as usize).min(length) };
-    if last {
-        (0, resolved.saturating_add(needle).min(length))
-    } else {
-        (resolved, length)
+        let (from, to) = (search_offset("fromOffset", from)?, search_offset("toOffset", to)?);
+        search::run(region, self.file.as_deref(), self.offset, needle, Search { from, to, last })
     }
 }

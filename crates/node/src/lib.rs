@@ -12,8 +12,10 @@ mod mapping;
 mod memory;
 mod options;
 mod os;
+mod prefetch;
 mod read_only;
 mod region;
+mod search;
 mod tasks;
 mod unclosed;
 

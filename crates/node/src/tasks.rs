@@ -7,21 +7,22 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use memmap_core::{search, Create, Error, OpenOptions};
+use memmap_core::search::Search;
+use memmap_core::{Create, Error, OpenOptions};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 
-use crate::access::scan_window;
 use crate::error::{to_napi, IntoNapi};
 use crate::mapping::{check_file_size, create_with_fd, dup_fd, open_blocking, NativeMap, Opened, Target};
 use crate::options::{byte_count, AfterMap, BindingOpenOptions};
 use crate::region::Region;
+use crate::search::{self, search_offset};
 
 /// A region held by a running task; counted so `close()` knows.
-struct Hold {
-    region: Arc<Region>,
-    file: Option<Arc<File>>,
+pub(crate) struct Hold {
+    pub(crate) region: Arc<Region>,
+    pub(crate) file: Option<Arc<File>>,
 }
 
 impl Hold {
@@ -89,7 +90,7 @@ pub struct IndexOfTask {
     hold: Option<Hold>,
     file_offset: u64,
     needle: Vec<u8>,
-    from: i64,
+    search: Search,
 }
 
 impl Task for IndexOfTask {
@@ -98,17 +99,7 @@ impl Task for IndexOfTask {
 
     fn compute(&mut self) -> Result<f64> {
         let Some(hold) = self.hold.take() else { return Err(to_napi(Error::Closed)) };
-        let len = hold.region.len();
-        let (lo, hi) = scan_window(len, self.needle.len(), self.from, false);
-        check_file_size(hold.file.as_deref(), self.file_offset + lo as u64, (hi - lo) as u64).into_napi()?;
-        let hay: &[u8] = if len == 0 {
-            &[]
-        } else {
-            // SAFETY: `hold` keeps the region alive and counted, so close() zero-fills instead of
-            // unmapping while we read; the pages stay valid for `len` bytes.
-            unsafe { std::slice::from_raw_parts(hold.region.ptr(), len) }
-        };
-        Ok(search::index_of(hay, &self.needle, self.from) as f64)
+        search::run(&hold.region, hold.file.as_deref(), self.file_offset, &self.needle, self.search)
     }
 
     fn resolve(&mut self, _env: Env, output: f64) -> Result<f64> {
@@ -121,15 +112,16 @@ impl Task for IndexOfTask {
 /// borrows the map mutably) must work meanwhile.
 #[napi]
 pub struct TaskHold {
-    hold: Option<Hold>,
-    offset: u64,
-    length: usize,
+    pub(crate) hold: Option<Hold>,
+    pub(crate) offset: u64,
+    pub(crate) length: usize,
     flushes: bool,
 }
 
 #[napi]
 impl NativeMap {
-    /// Holds the region for one `flushAsync` or `indexOfAsync`; `close()` meanwhile zero-fills.
+    /// Holds the region for one task (`flush`, `indexOfAsync`, `prefetch`); a `close()` meanwhile
+    /// leaves the pages as they are until the task ends.
     #[napi]
     pub fn hold(&self) -> Result<TaskHold> {
         Ok(TaskHold {
@@ -163,15 +155,18 @@ pub fn flush_async(hold: &mut TaskHold, byte_offset: f64, length: f64) -> Result
 
 /// `indexOf` on the thread pool (the needle is copied).
 #[napi(ts_return_type = "Promise<number>")]
-pub fn index_of_async(hold: &mut TaskHold, needle: &[u8], from: f64) -> Result<AsyncTask<IndexOfTask>> {
-    if !from.is_finite() || from.fract() != 0.0 {
-        return Err(to_napi(Error::out_of_range("options.from", "a safe integer", from)));
-    }
+pub fn index_of_async(
+    hold: &mut TaskHold,
+    needle: &[u8],
+    from: f64,
+    to: f64,
+) -> Result<AsyncTask<IndexOfTask>> {
+    let search = Search { from: search_offset("from", from)?, to: search_offset("to", to)?, last: false };
     Ok(AsyncTask::new(IndexOfTask {
         hold: hold.hold.take(),
         file_offset: hold.offset,
         needle: needle.to_vec(),
-        from: from as i64,
+        search,
     }))
 }
 
