@@ -140,6 +140,21 @@ export interface PrefetchOptions {
   signal?: AbortSignal
 }
 
+/** How {@link MappedFile.wait} and {@link MappedFile.waitAsync} end, as `Atomics.wait` does. */
+export type WaitResult = 'ok' | 'not-equal' | 'timed-out'
+
+/** Options of {@link MappedFile.waitAsync}. */
+export interface WaitOptions {
+  /** Rejects the promise with an `AbortError` (code `ABORT_ERR`) at once and wakes the parked thread. */
+  signal?: AbortSignal
+  /**
+   * Keep the process alive while waiting (like a pending timer). By default a pending
+   * `waitAsync` does not, as a pending `Atomics.waitAsync` does not.
+   * @default false
+   */
+  ref?: boolean
+}
+
 /** What {@link MappedFile.viewOrCopy} returns. */
 export interface ViewOrCopy<T> {
   /** A view of the map (`copied: false`), or a fresh TypedArray holding a copy of the same bytes. */
@@ -436,6 +451,55 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * ```
    */
   protect(protection: 'read' | 'read-write'): void
+  /**
+   * `Atomics.wait` across threads and processes: sleeps while the Int32 at `byteOffset` holds
+   * `expected`, until a {@link MappedFile.notify} on the same place of the file (from any map of
+   * it, in any process) or the timeout. Blocks the calling thread. Use `Atomics.load`/`store`/`add`
+   * on views to change the value; JavaScript's own `Atomics.wait`/`notify` and these do not see each
+   * other. 'read-write' file maps only. Linux: a shared futex; macOS: `os_sync_wait_on_address`
+   * (14.4+) or `__ulock_wait2`; Windows: `WaitOnAddress`, which only wakes for a notify through the
+   * same map in the same process (README).
+   * @param byteOffset - the Int32's byte offset in the map; `offset + byteOffset` a multiple of 4
+   * @param expected - the value to sleep on, converted as `Atomics.wait` does (ToInt32)
+   * @param timeoutMs - milliseconds; `undefined` and NaN mean Infinity, a negative value means 0
+   * @returns 'ok' (woken), 'not-equal' (the value differed), or 'timed-out'
+   * @throws `ERR_MMAP_UNSUPPORTED` on 'read', 'copy-on-write' and `allocate()` maps; `ERR_MMAP_UNALIGNED`, `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('queue.bin', { mode: 'read-write' })
+   * map.wait(0, 0, 1000) // 'ok' once another process stores and notifies, or 'timed-out'
+   * ```
+   */
+  wait(byteOffset: number | bigint, expected: number, timeoutMs?: number): WaitResult
+  /**
+   * {@link MappedFile.wait} without blocking: the wait parks on a thread of memmap's own (never the
+   * libuv pool). `close()`, `resize()` and `remap()` wake this map's pending waits, which reject
+   * with `ERR_MMAP_CLOSED`. A pending wait does not keep the process alive unless `ref: true`.
+   * @throws as {@link MappedFile.wait} (as a rejection); `ABORT_ERR` when `signal` aborts
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * const map = openSync('queue.bin', { mode: 'read-write' })
+   * const head = map.view(Int32Array, 0, 1)
+   * while (Atomics.load(head, 0) === 0) await map.waitAsync(0, 0)
+   * ```
+   */
+  waitAsync(byteOffset: number | bigint, expected: number, timeoutMs?: number, options?: WaitOptions): Promise<WaitResult>
+  /**
+   * `Atomics.notify` across threads and processes: wakes up to `count` waiters on the Int32 at
+   * `byteOffset` (default all). Returns how many woke on Linux; on macOS 1 if any woke, else 0;
+   * on Windows 0 (the OS does not tell).
+   * @throws as {@link MappedFile.wait}
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('queue.bin', { mode: 'read-write' })
+   * Atomics.add(map.view(Int32Array, 0, 1), 0, 1)
+   * map.notify(0)
+   * ```
+   */
+  notify(byteOffset: number | bigint, count?: number): number
   /**
    * Sets the map's length to `newLength`; a 'read-write' file is set to `offset + newLength` bytes.
    * Detaches every view of the map, then remaps (mremap MREMAP_MAYMOVE on Linux, else maps anew).

@@ -4,7 +4,7 @@
 import { constants as bufferConstants } from 'node:buffer'
 
 import { argError, fromNative, mmapError } from './errors'
-import type { Advice, IndexOfAsyncOptions, Mode, PrefetchOptions, Range, ViewOrCopy } from '../index'
+import type { Advice, IndexOfAsyncOptions, WaitOptions, WaitResult, Mode, PrefetchOptions, Range, ViewOrCopy } from '../index'
 import { native, type NativeMap } from './native'
 import type { BindingAdvice } from '../native/binding'
 import { ADVICE, binding } from './options'
@@ -13,6 +13,7 @@ import * as search from './search'
 import { byteCount, byteLengthOf, bytesOf, checkRange, elementSize, object, oneOf } from './validate'
 import { ViewCache } from './view-cache'
 import { viewOrCopy } from './view-or-copy'
+import { notify, waitAsync, waitSync } from './wait'
 
 /** The largest ArrayBuffer this runtime can create: 2^32 on Node 20 and Bun, 2^53-1 on Node 22+. */
 export const maxViewBytes: number = bufferConstants.MAX_LENGTH
@@ -276,6 +277,19 @@ export class MappedFile {
     const p = oneOf('protection', protection, ['read', 'read-write'] as const, 'read')
     if (this.#mode !== 'read-write') throw mmapError('ERR_MMAP_UNSUPPORTED', "protect() needs a 'read-write' file map or an allocate() map")
     this.#call(() => n.protect(p === 'read-write'))
+  }
+
+  /** Sleeps while the Int32 at `byteOffset` holds `expected` (Atomics.wait across processes). */
+  wait(byteOffset: number | bigint, expected: number, timeoutMs?: number): WaitResult {
+    return this.#call((n) => waitSync(n, this, byteOffset, expected, timeoutMs))
+  }
+  /** `wait` on a thread of memmap's own; does not keep the process alive unless `ref: true`. */
+  waitAsync(byteOffset: number | bigint, expected: number, timeoutMs?: number, options?: WaitOptions): Promise<WaitResult> {
+    return waitAsync(this.#native, this, this.#path, byteOffset, expected, timeoutMs, options)
+  }
+  /** Wakes up to `count` waiters on the Int32 at `byteOffset`, in any process that maps it. */
+  notify(byteOffset: number | bigint, count?: number): number {
+    return this.#call((n) => notify(n, this, byteOffset, count))
   }
 
   /**

@@ -20,6 +20,7 @@ mod region;
 mod search;
 mod tasks;
 mod unclosed;
+mod wait;
 
 use std::sync::atomic::Ordering;
 

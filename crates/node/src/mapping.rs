@@ -6,6 +6,8 @@
 //!   `remap()` detaches it (`detach_all`); those three are the only ways the region changes.
 //! - A replaced region is retired (`Region::retire`): unmapped once no task reads it, or
 //!   zero-filled first when a buffer moved away by `transfer()` may still reach it.
+//! - Pending `waitAsync` calls are in `waiters`; close, resize and remap wake them first (they
+//!   settle as closed) and the pages stay until their threads let go (each holds a task).
 //! - `file` is the descriptor size checks use: `None` with `trackFile: false`, for anonymous
 //!   maps, and once closed (a running task keeps its own handle until it ends).
 //!
@@ -29,6 +31,7 @@ use crate::os;
 use crate::pages::HugePages;
 use crate::region::Region;
 use crate::unclosed;
+use crate::wait::Waiters;
 
 #[napi(custom_finalize)]
 pub struct NativeMap {
@@ -46,6 +49,8 @@ pub struct NativeMap {
     protected: bool,
     huge_pages: HugePages,
     buffers: Vec<Tracked>,
+    /// Pending `waitAsync` calls, woken by close, resize and remap.
+    waiters: Arc<Waiters>,
     /// Names the map in the warning a map collected without `close()` raises.
     label: String,
 }
@@ -64,6 +69,7 @@ impl NativeMap {
             protected: false,
             huge_pages: HugePages::None,
             buffers: Vec::new(),
+            waiters: Arc::default(),
             label: o.label,
         }
     }
@@ -110,6 +116,10 @@ impl NativeMap {
         Ok((start, len))
     }
 
+    pub(crate) fn waiters(&self) -> &Arc<Waiters> {
+        &self.waiters
+    }
+
     /// Records the protection `protect()` gave the pages, so a resize keeps it.
     pub(crate) fn set_protected(&mut self, protected: bool) {
         self.protected = protected;
@@ -135,6 +145,7 @@ impl NativeMap {
             protected: false,
             huge_pages: huge,
             buffers: Vec::new(),
+            waiters: Arc::default(),
             label: "anonymous memory".into(),
         })
     }
@@ -195,6 +206,7 @@ impl NativeMap {
         if self.region.is_none() {
             return Ok(());
         }
+        self.waiters.cancel_all();
         let released = self.detach_all(env);
         let Some(region) = self.region.take() else { return Ok(()) };
         self.file = None;
@@ -294,6 +306,7 @@ impl NativeMap {
     /// old pages go once no task reads them (`Region::retire`); on failure the map keeps them.
     fn replace_region(&mut self, env: Env, new_len: usize, file: Option<&File>) -> Result<()> {
         let old = Arc::clone(self.live()?);
+        self.waiters.cancel_all();
         let released = self.detach_all(env);
         let mut moved = None;
         if released && old.is_idle() {
@@ -351,6 +364,7 @@ impl ObjectFinalize for NativeMap {
     /// Collected without `close()`: report it, and drop the weak references; the pages stay
     /// mapped until the last ArrayBuffer over them is finalized (each holds an `Arc`).
     fn finalize(mut self, env: Env) -> Result<()> {
+        self.waiters.cancel_all();
         for tracked in self.buffers.drain(..) {
             tracked.forget(env.raw());
         }

@@ -28,7 +28,7 @@ pub(crate) struct Hold {
 }
 
 impl Hold {
-    fn new(map: &NativeMap) -> Result<Hold> {
+    pub(crate) fn new(map: &NativeMap) -> Result<Hold> {
         let region = Arc::clone(map.live()?);
         region.begin_task();
         Ok(Hold { region, file: map.file().cloned() })
