@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url'
 import test, { type ExecutionContext } from 'ava'
 
 import { open, openSync, type MappedFile, type OpenOptions } from '..'
-import { mapsLines, openFds, python, runChild, sha256, tempDir, tempFile } from './helpers'
+import { runChild } from './child'
+import { mapsLines, openFds, python, sha256, tempDir, tempFile } from './helpers'
 
 type ErrorClass = new (message?: string) => Error
 

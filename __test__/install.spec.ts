@@ -8,7 +8,8 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { PLATFORMS } from '../js/native'
-import { ROOT, runChild, tempDir } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { ROOT, tempDir } from './helpers'
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   napi: { packageName: string; targets: string[] }
@@ -109,7 +110,7 @@ test('the ESM entry exports the CommonJS entry’s names, from the same instance
       same: esm.openSync === cjs.openSync && esm.default === cjs,
     }))`
   const r = runChild(code, { args: ['--input-type=module'] })
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   const { esm, cjs, same } = JSON.parse(r.stdout) as { esm: string[]; cjs: string[]; same: boolean }
   t.deepEqual(esm, cjs, 'index.mjs must list every name js/index.ts exports')
   t.true(same)

@@ -8,7 +8,8 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { allocate, openSync, type Advice, type OpenOptions } from '..'
-import { python, ROOT, runChild } from './helpers'
+import { type ChildOptions, exitedCleanly, killedBy, lastReport, runChild } from './child'
+import { python, ROOT } from './helpers'
 import { withKernelSetting } from './kernel-setting'
 
 const PAGE = 4096
@@ -51,18 +52,23 @@ function parseSmaps(text = fs.readFileSync('/proc/self/smaps', 'utf8')): Vma[] {
 const vmasOf = (file: string, text?: string) => parseSmaps(text).filter((v) => v.path === fs.realpathSync(file))
 const sumKb = (vmas: Vma[], field: string) => vmas.reduce((sum, v) => sum + (v.kb[field] ?? 0), 0)
 
-/** Runs `body` in a child with `memmap`, `fs`, `kb(field)` (/proc/self/status) and `smaps()`; parses its `out`. */
-function child(body: string, opts: Parameters<typeof runChild>[1] = {}) {
+/**
+ * Runs `body` (an async function body) in a child (see ./child) that also has `kb(field)`
+ * (/proc/self/status) and `smaps()` (all of /proc/self/smaps); `out` is the object the body fills,
+ * reported when it ends.
+ */
+function child(body: string, opts: ChildOptions = {}) {
   const code = String.raw`
-    const fs = require('fs')
-    const memmap = require(process.env.MEMMAP_ROOT)
-    const kb = (f) => Number(new RegExp('^' + f + ':\\s+(\\d+) kB', 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'))[1])
+    const kb = statusKb
     const smaps = () => fs.readFileSync('/proc/self/smaps', 'utf8')
     const out = {}
-    Promise.resolve().then(async () => { ${body} }).then(() => process.stdout.write(JSON.stringify(out)), (e) => { console.error(e); process.exit(70) })
+    reportAsync(async () => {
+      ${body}
+      return out
+    })
   `
   const r = runChild(code, { timeout: 60_000, ...opts })
-  return { ...r, out: (r.status === 0 && r.stdout ? JSON.parse(r.stdout) : {}) as any }
+  return { ...r, out: (r.status === 0 ? lastReport(r) : {}) as any }
 }
 
 let big: string | undefined
@@ -86,7 +92,7 @@ test("populate: true maps every page of a 1 GiB 'read' map and adds no anonymous
       map.close()
     }
   `, { env: { FILE: file } })
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   for (const how of ['openSync', 'open']) {
     const vmas = vmasOf(file, r.out[how].smaps)
     t.log(`${how}: RssAnon +${r.out[how].rssAnon} kB, map Rss ${sumKb(vmas, 'Rss')} kB, Anonymous ${sumKb(vmas, 'Anonymous')} kB`)
@@ -110,7 +116,7 @@ test("lock() of a 1 GiB 'read' map raises VmLck by the locked size and adds no a
     map.unlock(range), (out.rangeUnlocked = kb('VmLck') - lck)
     map.close()
   `, { env: { FILE: file } })
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   const vmas = vmasOf(file, r.out.whole.smaps)
   t.log(`lock(): VmLck +${r.out.whole.vmLck} kB, RssAnon +${r.out.whole.rssAnon} kB, smaps Locked ${sumKb(vmas, 'Locked')} kB`)
   t.is(r.out.whole.vmLck, GIB / 1024)
@@ -145,7 +151,7 @@ for (const limit of [0, 64 * 1024]) {
       if (Number(process.env.LIMIT) > 0) { map.lock({ length: Number(process.env.LIMIT) / 2 }); out.within = kb('VmLck') }
       map.close()
     `, { prefix: noIpcLock(limit), env: { FILE: file, LIMIT: String(limit) } })
-    t.is(r.status, 0, r.stderr)
+    exitedCleanly(t, r)
     t.is(ipcLockEffective(r.out.capEff), 0n, 'CAP_IPC_LOCK is not effective in the child')
     const errno = (constants.errno as Record<string, number>)[oracle]
     t.deepEqual(r.out.error, { isError: true, code: oracle, errno: -errno, syscall: 'mlock' })
@@ -202,7 +208,7 @@ test("advise('dontneed') on a 'read' map reverts stray writes to the file's byte
     map.advise('dontneed'), (out.whole = state())
     map.close()
   `, { env: { FILE: file } })
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   const [a, b] = [original[10], original[2 * PAGE + 5]]
   const anonymousKb = (text: string) => sumKb(vmasOf(file, text), 'Anonymous')
   t.deepEqual([...r.out.stray.slice(0, 2), anonymousKb(r.out.stray[2])], [a ^ 0xff, b ^ 0xff, 8], 'two pages copied privately')
@@ -255,7 +261,7 @@ test('residency() is exact for root and for a user who owns or may write the fil
       map.close()
     }
   `, { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { DIR: base } })
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   t.is(r.out.uid, 65534)
   // Linux reports every page of a file the caller may neither write nor owns as resident.
   t.deepEqual(r.out.rootReadOnly, { resident: 4, total: 4, exact: false }, 'fincore says 0: the count is not the page cache')
@@ -286,7 +292,7 @@ test('allocate(n, { hugePages: true }) reports the huge pages /proc/self/smaps s
     map.bytes.fill(1), (out.hugePages = map.hugePages), (out.smaps = smaps())
     map.close()
   `, { env: { MEMMAP_TEST_BINDING: '1' } })
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   const start = (r.out.address as number).toString(16)
   const fresh = parseSmaps(r.out.smaps).filter((v) => v.range.split('-')[0] === start)
   t.is(fresh.length, 1, `the mapping at 0x${start}`)
@@ -323,7 +329,7 @@ test('with a hugetlb pool, allocate(n, { hugePages: true }) of any length is hug
         return row
       })
     `, { env: { LENGTHS: JSON.stringify([2 * MIB, 4 * MIB, 3 * MIB, PAGE + 1]) } })
-    t.is(r.status, 0, r.stderr)
+    exitedCleanly(t, r)
     for (const row of r.out.rows) {
       t.deepEqual(row, { n: row.n, hugePages: 'hugetlb', zero: true, mapped: 1, filled: true, afterClose: 0 }, `allocate(${row.n})`)
     }
@@ -344,12 +350,12 @@ test("a store through a view after protect('read') dies with SIGSEGV; protect('r
     map.close()
   `
   const crash = child(body(false), { env: { FILE: file } })
-  t.is(crash.signal, 'SIGSEGV', `status ${crash.status}: ${crash.stderr}`)
+  killedBy(t, crash, 'SIGSEGV', 'the store after protect(\'read\') faults')
   t.true(crash.stderr.includes('read 3'), 'reads still work')
   t.false(crash.stderr.includes('stored'))
   t.true(fs.readFileSync(file).equals(Buffer.alloc(2 * PAGE, 3)))
   const restored = child(body(true), { env: { FILE: file } })
-  t.deepEqual([restored.status, restored.signal], [0, null], restored.stderr)
+  exitedCleanly(t, restored)
   t.is(fs.readFileSync(file)[PAGE + 1], 9)
   for (const mode of ['read', 'copy-on-write'] as const) {
     using map = openSync(file, { mode })

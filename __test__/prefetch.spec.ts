@@ -9,7 +9,8 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { openSync } from '..'
-import { runChild, tempDir } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { tempDir } from './helpers'
 
 const KIB = 1024
 const MIB = 1 << 20
@@ -157,8 +158,7 @@ test('close() during a pending prefetch() does not crash, and no mapping is left
     })
   `
   const r = runChild(code, { timeout: 120_000, env: { UV_THREADPOOL_SIZE: '1' } })
-  t.is(r.signal, null, `the child was killed by ${r.signal}: ${r.stderr}`)
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   type Look = { live: number; file: number; range: string }
   const o = JSON.parse(r.stdout) as { outcome: { fulfilled: boolean; code?: string }; closeError?: string; before: number; during: Look; after: Look; closed: boolean }
   t.log(o)
@@ -187,7 +187,6 @@ test('prefetch() of a file truncated under the map rejects with ERR_MMAP_TRUNCAT
     })
   `
   const r = runChild(code)
-  t.is(r.signal, null, `the child was killed by ${r.signal}: ${r.stderr}`)
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   t.deepEqual(JSON.parse(r.stdout), { whole: 'ERR_MMAP_TRUNCATED', below: 'resolved' })
 })

@@ -4,7 +4,8 @@ import * as fs from 'node:fs'
 import test from 'ava'
 
 import { openSync, type MappedFile, type Mode } from '..'
-import { mapsLines, runChild, tempFile } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { mapsLines, tempFile } from './helpers'
 
 const MiB = 1024 * 1024
 const SIZES = [0, 1, 4095, 4096, 4097, 10 * MiB]
@@ -196,8 +197,7 @@ test('reading 10 MiB through map.bytes adds no anonymous memory: its smaps shows
     `,
     { args: ['--expose-gc'] },
   )
-  t.is(child.status, 0, child.stderr)
-  t.is(child.signal, null)
+  exitedCleanly(t, child)
   const r = JSON.parse(child.stdout) as Record<string, number>
   t.is(r.total, expectedSum)
   t.log(`process RssAnon moved by ${r.anonAfter - r.anonBefore} kB (runtime included)`)

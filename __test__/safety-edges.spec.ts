@@ -8,7 +8,8 @@ import test from 'ava'
 
 import * as memmap from '..'
 import { allocate, openSync } from '..'
-import { runChild, runtimeBinary, tempDir, tempFile } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { runtimeBinary, tempDir, tempFile } from './helpers'
 
 const PAGE = 4096
 const dir = tempDir('memmap-edges-')
@@ -45,9 +46,9 @@ test('after view.buffer.transfer(), view(), dataView() and buffer build new buff
     map.close()
     process.stdout.write(JSON.stringify(out))
   `,
-    { node, env: { FILE: file } },
+    { runtime: node, env: { FILE: file } },
   )
-  t.deepEqual([r.status, r.signal], [0, null], r.stderr)
+  exitedCleanly(t, r)
   t.deepEqual(JSON.parse(r.stdout), { view: '89ab', dataView: '4'.charCodeAt(0), buffer: 4096 - 3, bytes: '345', moved: true })
 })
 
@@ -112,7 +113,7 @@ test('a map dropped without close() on the main thread warns there (MEMMAP_UNCLO
   `,
     { args: process.versions.bun ? [] : ['--expose-gc'], env: { FILE: file } },
   )
-  t.deepEqual([r.status, r.signal], [0, null], r.stderr)
+  exitedCleanly(t, r)
   const { warned } = JSON.parse(r.stdout) as { warned: string | null }
   t.true(warned?.includes(file), `warned: ${warned}`)
 })
