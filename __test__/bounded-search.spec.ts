@@ -1,4 +1,4 @@
-// indexOf(n, from, to), lastIndexOf(n, from, to) and indexOfAsync(n, { from, to }) (issue 16).
+// indexOf(n, from, to), lastIndexOf(n, from, to) and indexOfAsync(n, { from, to }).
 // The oracle is Python's mmap: find(n, s, e) is indexOf(n, s, e), and rfind(n, s, e) is
 // lastIndexOf(n, e - len(n), s) when e - len(n) >= s (s and e as Python resolves them), else -1.
 // A search reads nothing outside its bounds: shown on a file truncated under the map, in a child.

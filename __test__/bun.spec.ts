@@ -1,4 +1,4 @@
-// Bun through Node-API (issue 3 done-when 5). Bun runs finalizers synchronously inside
+// Bun through Node-API. Bun runs finalizers synchronously inside
 // napi_detach_arraybuffer, so close() detaching three views must not deadlock or panic, and the
 // synchronous loop must leave no mapping or descriptor behind. Runs in a child of the pinned Bun;
 // the oracle is the child's /proc/self/maps and /proc/self/fd.

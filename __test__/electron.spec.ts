@@ -1,10 +1,10 @@
-// Runtimes that forbid external ArrayBuffers (Electron's V8 sandbox, SPEC §4.4, issue 3 done-when
-// 3), and the 'read' fallback to a truly read-only map (SPEC §4.2), both by injection: the test
-// build of the binding (native-test/, `npm run build:test-hooks`, loaded with
-// MEMMAP_TEST_BINDING=1) makes napi_create_external_arraybuffer return the status in
-// MEMMAP_TEST_EXTERNAL_STATUS (22 = napi_no_external_buffers_allowed) or set by
-// `setTestHooks(status, forceReadOnly)`, and can refuse the private writable map. The production
-// binary has no such hooks. Every scenario runs in a child; the oracles are node:fs and /proc.
+// Runtimes that forbid external ArrayBuffers (Electron's V8 sandbox, SPEC §4.4), and the 'read'
+// fallback to a truly read-only map (SPEC §4.2), both by injection: the test build of the binding
+// (native-test/, `npm run build:test-hooks`, loaded with MEMMAP_TEST_BINDING=1) makes
+// napi_create_external_arraybuffer return the status in MEMMAP_TEST_EXTERNAL_STATUS (22 =
+// napi_no_external_buffers_allowed) or set by `setTestHooks(status, forceReadOnly)`, and can refuse
+// the private writable map. The production binary has no such hooks. Every scenario runs in a
+// child; the oracles are node:fs and /proc.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'

@@ -1,4 +1,4 @@
-// Files larger than memory and than one view (SPEC §4.3, issue 3 done-when 1 and 2). A 64 GiB
+// Files larger than memory and than one view (SPEC §4.3). A 64 GiB
 // sparse file maps on Node 20 (views capped at maxViewBytes = 2^32) and on Node 24 (uncapped)
 // without private memory; windows of a 6 GiB map on Node 20 come from overlapping chunk
 // ArrayBuffers (size maxViewBytes, stride maxViewBytes / 2), so 100,000 of them create at most a

@@ -1,4 +1,4 @@
-// prefetch(range?, { signal }) pages a range in on the thread pool (issue 16). Oracles: the
+// prefetch(range?, { signal }) pages a range in on the thread pool. Oracles: the
 // kernel's own accounting of the mapping (/proc/self/smaps: Rss, and Anonymous for private copies)
 // beside residency(); a file made cold first with python3's os.posix_fadvise(POSIX_FADV_DONTNEED).
 // close() during a prefetch and a file truncated under one run in child processes.

@@ -1,4 +1,4 @@
-// viewOrCopy(Type, byteOffset, length?) (issue 16): a zero-copy view where `offset + byteOffset`
+// viewOrCopy(Type, byteOffset, length?): a zero-copy view where `offset + byteOffset`
 // is aligned for Type, else an exact copy. Oracles: the file's bytes from fs.readFileSync decoded
 // with DataView (little-endian), and map.read for whether a store reaches the map's memory.
 import { randomBytes } from 'node:crypto'
