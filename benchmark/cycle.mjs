@@ -11,6 +11,8 @@ const SAMPLES = 7
 /**
  * @param {object} o
  * @param {string} o.url import.meta.url of the scenario file (its `--child` runs the JS side)
+ * @param {string} o.name the scenario's name (its key in benchmark/run.mjs and results.md)
+ * @param {string} o.title the title of its table
  * @param {number} o.size file size
  * @param {boolean} o.touch read `bytes[0]` (creates the map's ArrayBuffer) before close
  * @param {number} [o.maxRatio] target: memmap time <= maxRatio x the C cycle

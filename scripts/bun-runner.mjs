@@ -128,8 +128,10 @@ for (const event of ['uncaughtException', 'unhandledRejection']) {
 }
 
 async function runTest({ title, run }) {
-  const state = { title, assertions: 0, logs: [], teardowns: [], failure: null, abort: null }
-  const aborted = new Promise((_, reject) => (state.abort = reject))
+  /** @type {(error: unknown) => void} */
+  let abort = () => {}
+  const aborted = new Promise((_, reject) => (abort = reject))
+  const state = { title, assertions: 0, logs: [], teardowns: [], failure: /** @type {unknown} */ (null), abort }
   aborted.catch(() => {})
   const timer = setTimeout(() => state.abort(new Error(`Test timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS)
   current = state
@@ -159,10 +161,12 @@ function report(title, failure, logs = []) {
   for (const line of logs) console.log(`#   ${line}`)
 }
 
-if (typeof Bun === 'undefined') throw new Error('scripts/bun-runner.mjs runs on Bun (Node runs the specs under ava)')
+/** Bun's global; of it only `plugin` is used (no @types/bun here). */
+const bun = /** @type {{ Bun?: { plugin(plugin: object): void } }} */ (globalThis).Bun
+if (bun === undefined) throw new Error('scripts/bun-runner.mjs runs on Bun (Node runs the specs under ava)')
 const specs = process.argv.slice(2)
 if (specs.length === 0) throw new Error('usage: bun scripts/bun-runner.mjs <spec.ts>...')
-Bun.plugin({ name: 'ava → bun-runner', setup: (build) => build.module('ava', () => ({ exports: { default: test, test }, loader: 'object' })) })
+bun.plugin({ name: 'ava → bun-runner', setup: (build) => build.module('ava', () => ({ exports: { default: test, test }, loader: 'object' })) })
 
 console.log('TAP version 13')
 for (const spec of specs) {

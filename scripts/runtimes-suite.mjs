@@ -84,7 +84,7 @@ function run(cmd, args, env, log, onLine) {
     child.stdout.on('data', (chunk) => {
       log.write(chunk)
       const lines = (rest + chunk).split('\n')
-      rest = lines.pop()
+      rest = lines.pop() ?? ''
       for (const line of lines) onLine(line)
     })
     child.stdout.on('end', () => rest && onLine(rest))

@@ -81,7 +81,7 @@ function hostPlatform() {
     try {
       musl = readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
     } catch {
-      musl = !process.report.getReport().header.glibcVersionRuntime
+      musl = !(/** @type {{ header: { glibcVersionRuntime?: string } }} */ (process.report.getReport()).header.glibcVersionRuntime)
     }
     return `linux-${arch}-${musl ? 'musl' : 'gnu'}`
   }
@@ -206,6 +206,7 @@ function checkTarballs({ main, platform: binary }) {
 
 /** process.env without what `npm run` adds, and with PATH set to `path`. */
 function cleanEnv(path) {
+  /** @type {NodeJS.ProcessEnv} */
   const env = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (/^npm_/i.test(key) && !/^npm_config_(registry|cache|userconfig)$/i.test(key)) continue
@@ -292,6 +293,7 @@ function testRuntime(dir, runtime, versions, usingBuild) {
   const nativeUsing = spawnSync(bin, ['probe-using.mjs'], { cwd: dir, env, encoding: 'utf8' }).status === 0
   const mustBeNative = runtime.kind === 'bun' || Number(version.replace(/^v/, '').split('.')[0]) >= 24
   const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc')
+  /** @type {Array<[kind: string, argv: string[], note?: string]>} */
   const cases = [
     ['cjs', [bin, 'cjs.cjs']],
     ['esm', [bin, 'esm.mjs']],
