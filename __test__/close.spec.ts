@@ -340,7 +340,7 @@ test('a `using` block closes the map when the block throws', (t) => {
   const error = t.throws(() => {
     using map = openSync(file)
     escaped = map
-    map.bytes[0]
+    void map.bytes[0]
     throw new Error('inside the block')
   })
   t.is(error?.message, 'inside the block')

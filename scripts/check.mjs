@@ -1,5 +1,5 @@
-// The whole test suite (`npm test`): release build, Rust tests and lints, the TypeScript type
-// check, the extra runtimes, and the ava suite. Prints each stage's time and ends with one
+// The whole test suite (`npm test`): formatting and lints (prettier, oxlint, rustfmt, clippy),
+// release build, Rust tests, the TypeScript type check, the extra runtimes, and the ava suite. Prints each stage's time and ends with one
 // "N passed, N failed" line for the ava suite.
 import { spawn } from 'node:child_process'
 import { install } from './runtimes.mjs'
@@ -13,6 +13,8 @@ function checkNode() {
 
 /** @type {Array<[name: string, cmd: string | null, args: string[] | (() => void)]>} */
 const stages = [
+  ['prettier --check', 'npm', ['run', 'format:check']],
+  ['oxlint', 'npm', ['run', 'lint']],
   ['build (napi release + tsc)', 'npm', ['run', 'build']],
   ['build test-hooks binary', 'npm', ['run', 'build:test-hooks']],
   ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],

@@ -1,2 +1,2 @@
 // Exits 0 where the runtime parses `using` natively.
-{ using probe = null }
+{ using _probe = null }
