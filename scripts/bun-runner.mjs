@@ -46,6 +46,17 @@ function pick(actual, selector) {
   return Object.fromEntries(Object.keys(selector).map((k) => [k, pick(actual[k], selector[k])]))
 }
 
+/** [whether fn threw, what it returned or threw] */
+function attempt(fn) {
+  try {
+    return [false, fn()]
+  } catch (error) {
+    return [true, error]
+  }
+}
+/** [whether the promise rejected, its value or reason] */
+const settle = (promise) => Promise.resolve(promise).then((value) => [false, value], (error) => [true, error])
+
 /** The execution context `t` of one test (or hook); counts assertions into `state`. */
 function context(state) {
   const ok = (cond, assertion, message, details) => {
@@ -66,42 +77,24 @@ function context(state) {
     regex: (string, re, message) => ok(typeof string === 'string' && re.test(string), 't.regex()', message, vs(string, re)),
     notRegex: (string, re, message) => ok(typeof string === 'string' && !re.test(string), 't.notRegex()', message, vs(string, re)),
     throws(fn, expectations, message) {
+      const [threw, value] = attempt(fn)
+      if (!threw) return ok(false, 't.throws()', message, [[typeof value?.then === 'function' ? 'Returned a promise; use t.throwsAsync()' : 'Returned', value]])
       state.assertions++
-      let returned
-      try {
-        returned = fn()
-      } catch (error) {
-        return expectThrown('t.throws()', error, expectations, message)
-      }
-      const hint = typeof returned?.then === 'function' ? 'Function returned a promise; use t.throwsAsync()' : 'Function returned'
-      throw new AssertionError(message, 't.throws()', [[hint, returned]])
+      return expectThrown('t.throws()', value, expectations, message)
     },
     async throwsAsync(thrower, expectations, message) {
+      const [threw, value] = await settle(typeof thrower === 'function' ? thrower() : thrower) // a synchronous throw fails the test
+      if (!threw) return ok(false, 't.throwsAsync()', message, [['Resolved with', value]])
       state.assertions++
-      const promise = typeof thrower === 'function' ? thrower() : thrower // a synchronous throw fails the test
-      let value
-      try {
-        value = await promise
-      } catch (error) {
-        return expectThrown('t.throwsAsync()', error, expectations, message)
-      }
-      throw new AssertionError(message, 't.throwsAsync()', [['Promise resolved with', value]])
+      return expectThrown('t.throwsAsync()', value, expectations, message)
     },
     notThrows(fn, message) {
-      state.assertions++
-      try {
-        fn()
-      } catch (error) {
-        throw new AssertionError(message, 't.notThrows()', [['Function threw', error]])
-      }
+      const [threw, error] = attempt(fn)
+      return ok(!threw, 't.notThrows()', message, [['Threw', error]])
     },
     async notThrowsAsync(nonThrower, message) {
-      state.assertions++
-      try {
-        await (typeof nonThrower === 'function' ? nonThrower() : nonThrower)
-      } catch (error) {
-        throw new AssertionError(message, 't.notThrowsAsync()', [['Promise rejected with', error]])
-      }
+      const [threw, error] = await settle(typeof nonThrower === 'function' ? nonThrower() : nonThrower)
+      return ok(!threw, 't.notThrowsAsync()', message, [['Rejected with', error]])
     },
     log: (...values) => state.logs.push(values.map((v) => (typeof v === 'string' ? v : show(v))).join(' ')),
     teardown: (fn) => state.teardowns.push(fn),
