@@ -1,19 +1,15 @@
-//! Memory calls beyond memmap2 (advice, populate, locking, residency, protection, zero-fill,
-//! block reservation), one facade over a file per platform with the same private surface:
-//! `unix.rs` (Linux first; other Unixes where the call exists) and `stub.rs`, which returns
-//! `Unsupported` and never panics. Windows runs the stub until the workflow proves a port.
+//! Memory calls beyond memmap2 (advice, populate, locking, residency, protection, write-back,
+//! zero-fill, block reservation): one facade, and one file per platform with the same private
+//! surface, chosen by path as memmap2 does: `unix.rs` (Linux first; other Unixes where the call
+//! exists) and `stub.rs`, which returns `Unsupported` and never panics.
 //!
 //! ## Safety
 //!
 //! Every function taking a pointer requires that `[ptr, ptr + len)` lies inside one live
 //! mapping owned by the caller's `Region` and that `ptr` is page-aligned where the doc says so.
 
-#[cfg(unix)]
-mod unix;
-#[cfg(unix)]
-pub use unix::*;
+#[cfg_attr(unix, path = "unix.rs")]
+#[cfg_attr(not(unix), path = "stub.rs")]
+mod platform;
 
-#[cfg(not(unix))]
-mod stub;
-#[cfg(not(unix))]
-pub use stub::*;
+pub use platform::*;
