@@ -123,7 +123,9 @@ test(`indexOfAsync with { from, to } agrees with Python's mmap.find (a subset of
   const maps = new Map([...new Set(subset.map((c) => c.file))].map((f) => [f, openSync(f)]))
   const ours = await Promise.all(subset.map((c) => maps.get(c.file)!.indexOfAsync(Buffer.from(c.needle, 'latin1'), { from: c.start, to: c.end })))
   for (const map of maps.values()) map.close()
-  const mismatches = subset.flatMap((c, i) => (ours[i] === theirs[i][0] ? [] : [`${JSON.stringify(c.needle)} [${c.start}, ${c.end}): ${ours[i]}, python ${theirs[i][0]}`]))
+  const mismatches = subset.flatMap((c, i) =>
+    ours[i] === theirs[i][0] ? [] : [`${JSON.stringify(c.needle)} [${c.start}, ${c.end}): ${ours[i]}, python ${theirs[i][0]}`],
+  )
   t.deepEqual(mismatches, [])
 })
 
@@ -148,7 +150,7 @@ test('a match that crosses the far bound is not found, one that ends on it is (f
   t.is(await map.indexOfAsync('needle', { from: -(3 * PAGE - at), to: -(3 * PAGE - at - 6) }), at, 'both bounds counted from the end')
 })
 
-test('an omitted or undefined toOffset keeps Buffer\'s unbounded answer', async (t) => {
+test("an omitted or undefined toOffset keeps Buffer's unbounded answer", async (t) => {
   const dir = tempDir('memmap-bounded-')
   const file = path.join(dir, 'abc.bin')
   fs.writeFileSync(file, abc(generator(7), 5000))

@@ -33,7 +33,10 @@ test('on the fixture spec, every "passes:" test is reported ok and every "fails:
   t.is(r.failed.length, 13, r.stdout)
   t.regex(r.stdout, /^1\.\.21\n# tests 21\n# pass 8\n# fail 13$/m)
   t.is(r.passed[0], 'bun-runner-sample › passes: a serial test runs first, after the before hook')
-  t.regex(r.stdout, /not ok \d+ - bun-runner-sample › fails: no assertion ran\n {2}---\n {4}assertion: test\n {4}message: Test finished without running any assertions/)
+  t.regex(
+    r.stdout,
+    /not ok \d+ - bun-runner-sample › fails: no assertion ran\n {2}---\n {4}assertion: test\n {4}message: Test finished without running any assertions/,
+  )
 })
 
 test('a real spec whose tests all pass (counters.spec.ts) exits 0', (t) => {

@@ -212,11 +212,7 @@ test('closed, length, offset, path and mode keep their values after close()', (t
     const before = { closed: map.closed, length: map.length, offset: map.offset, path: map.path, mode: map.mode }
     t.deepEqual(before, { closed: false, length: 1000, offset: 100, path: file, mode }, mode)
     map.close()
-    t.deepEqual(
-      { closed: map.closed, length: map.length, offset: map.offset, path: map.path, mode: map.mode },
-      { ...before, closed: true },
-      mode,
-    )
+    t.deepEqual({ closed: map.closed, length: map.length, offset: map.offset, path: map.path, mode: map.mode }, { ...before, closed: true }, mode)
   }
   const file = newFile(4096)
   const fd = fs.openSync(file, 'r')
@@ -389,11 +385,9 @@ console.log(JSON.stringify({ inside, closed: escaped.closed, viewByteLength: vie
   fs.symlinkSync(ROOT, path.join(project, 'node_modules', 'memmap'), 'dir')
   const script = path.join(project, 'using.cjs')
   fs.writeFileSync(script, out.outputText)
-  const r = childScript<{ inside: { closed: boolean; first: number; maps: number }; closed: boolean; viewByteLength: number; maps: number }>(
-    t,
-    script,
-    { file },
-  )
+  const r = childScript<{ inside: { closed: boolean; first: number; maps: number }; closed: boolean; viewByteLength: number; maps: number }>(t, script, {
+    file,
+  })
   t.deepEqual(r.inside, { closed: false, first: fs.readFileSync(file)[0], maps: 1 })
   t.true(r.closed)
   t.is(r.viewByteLength, 0)
@@ -533,7 +527,10 @@ for (const mode of ['read', 'read-write'] as const) {
     t.true(r.movedReadsZeros, 'the moved buffer reads anonymous zero memory after close')
     t.is(r.movedWriteReadBack, 0xab, 'a write to the moved buffer lands in private memory')
     t.is(sha256(file), hash, 'writes to the moved buffer after close never reach the file')
-    t.false(r.rangeAtEnd.covered, `${r.range} is unmapped once the moved buffer is collected (polled ${r.gcRounds} gc rounds, up to 30 s): ${r.rangeAtEnd.paths}`)
+    t.false(
+      r.rangeAtEnd.covered,
+      `${r.range} is unmapped once the moved buffer is collected (polled ${r.gcRounds} gc rounds, up to 30 s): ${r.rangeAtEnd.paths}`,
+    )
     t.is(r.end.liveMaps, r.start.liveMaps, '_counters: liveMaps returns to its starting value')
     t.is(r.end.externalBuffersLive, r.start.externalBuffersLive, "_counters: the moved buffer's finalizer ran")
   })

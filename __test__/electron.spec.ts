@@ -103,7 +103,7 @@ for (const mode of ['read', 'read-write', 'copy-on-write'] as const) {
   }
 }
 
-test('with external buffers refused, read, readInto, write, indexOf, lastIndexOf and flushSync of a \'read-write\' map work and reach the file', (t) => {
+test("with external buffers refused, read, readInto, write, indexOf, lastIndexOf and flushSync of a 'read-write' map work and reach the file", (t) => {
   const file = newFile()
   const original = fs.readFileSync(file)
   const offset = 5

@@ -108,12 +108,7 @@ for (const [name, flush] of flushes) {
     const { file, map } = dirtyMap(t)
     try {
       const length = PAGES * PAGE
-      const bad: Range[] = [
-        { offset: 0, length: length + 1 },
-        { offset: length + 1 },
-        { offset: length - 10, length: 11 },
-        { offset: length, length: 1 },
-      ]
+      const bad: Range[] = [{ offset: 0, length: length + 1 }, { offset: length + 1 }, { offset: length - 10, length: 11 }, { offset: length, length: 1 }]
       for (const range of bad) {
         const error = await t.throwsAsync(async () => flush(map, range), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
         t.truthy(error?.message.includes('range'), error?.message)

@@ -113,7 +113,9 @@ for (const rt of RUNTIMES) {
   test(`on ${rt.name}, opening a 64 GiB sparse file adds no anonymous memory (its smaps: Anonymous 0 kB) and its mapping holds less than 1 MiB, private or resident`, (t) => {
     const warm = sparseFile(t, 4096)
     const file = sparseFile(t, BIG, bigRecords())
-    const r = inRuntime<Base & { length: number; anonBefore: number; anonAfter: number; perms: string[]; sizeKb: number; rssKb: number; privateKb: number; anonymousKb: number }>(
+    const r = inRuntime<
+      Base & { length: number; anonBefore: number; anonAfter: number; perms: string[]; sizeKb: number; rssKb: number; privateKb: number; anonymousKb: number }
+    >(
       t,
       rt,
       `
@@ -195,7 +197,10 @@ for (const rt of RUNTIMES) {
       t.is(r.length, BIG)
       t.is(r.bufferByteLength, BIG)
       t.true(r.same, 'bytes is the same object on each access')
-      t.deepEqual(r.records, records.map(([, data]) => data.toString('hex')))
+      t.deepEqual(
+        r.records,
+        records.map(([, data]) => data.toString('hex')),
+      )
     }
   })
 

@@ -122,8 +122,7 @@ const readsLikeFs = test.macro({
     }
     t.throws(() => openSync(file, { offset, length: remaining + 1 }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
   },
-  title: (_, size, offset) =>
-    `bytes, view, dataView and Buffer views of a ${size}-byte file at offset ${offset} equal fs.readFileSync for every length`,
+  title: (_, size, offset) => `bytes, view, dataView and Buffer views of a ${size}-byte file at offset ${offset} equal fs.readFileSync for every length`,
 })
 
 const rejectsOffsetPastEnd = test.macro({

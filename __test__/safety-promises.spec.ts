@@ -185,11 +185,14 @@ test('indexOfAsync() racing close() or resize() answers from the file, not from 
 // below it instead (restored even if the test is killed): the map limit then comes first, as it
 // does with a descriptor limit raised past 65,530.
 for (const variant of ['trackFile: false', 'a descriptor per map'] as const) {
-  test.serial(`100,000 maps opened and never closed in one synchronous loop (${variant}) end in ERR_MMAP_LIMIT, not an abort, and are released after gc (child)`, (t) => {
-    const file = newFile(PAGE)
-    const options = variant === 'trackFile: false' ? '{ trackFile: false }' : '{}'
-    const run = () => child<{ opened: number; limited: number; other: string[]; start: number[]; end: number[] }>(
-      `
+  test.serial(
+    `100,000 maps opened and never closed in one synchronous loop (${variant}) end in ERR_MMAP_LIMIT, not an abort, and are released after gc (child)`,
+    (t) => {
+      const file = newFile(PAGE)
+      const options = variant === 'trackFile: false' ? '{ trackFile: false }' : '{}'
+      const run = () =>
+        child<{ opened: number; limited: number; other: string[]; start: number[]; end: number[] }>(
+          `
       // The kernel mappings and descriptors of the test file: the runtime's own (its heap grew by
       // 100,000 objects) are not memmap's to give back.
       const real = fs.realpathSync(file)
@@ -214,16 +217,17 @@ for (const variant of ['trackFile: false', 'a descriptor per map'] as const) {
       await new Promise((resolve) => setImmediate(resolve))
       return { opened, limited, other: [...other], start, end: count() }
     `,
-      { file, env: { NODE_NO_WARNINGS: '1' } },
-    )
-    const r = variant === 'trackFile: false' ? run() : withKernelSetting('/proc/sys/vm/max_map_count', '16384', run)
-    exitedCleanly(t, r)
-    t.deepEqual(r.out.other, [], 'every open succeeded or threw ERR_MMAP_LIMIT')
-    t.is(r.out.opened + r.out.limited, 100_000)
-    t.true(r.out.limited > 0, 'the limit was reached')
-    t.deepEqual(r.out.start, [0, 0])
-    t.deepEqual(r.out.end, [0, 0], 'no mapping of the file and no descriptor on it is left after one gc() and one turn')
-  })
+          { file, env: { NODE_NO_WARNINGS: '1' } },
+        )
+      const r = variant === 'trackFile: false' ? run() : withKernelSetting('/proc/sys/vm/max_map_count', '16384', run)
+      exitedCleanly(t, r)
+      t.deepEqual(r.out.other, [], 'every open succeeded or threw ERR_MMAP_LIMIT')
+      t.is(r.out.opened + r.out.limited, 100_000)
+      t.true(r.out.limited > 0, 'the limit was reached')
+      t.deepEqual(r.out.start, [0, 0])
+      t.deepEqual(r.out.end, [0, 0], 'no mapping of the file and no descriptor on it is left after one gc() and one turn')
+    },
+  )
 }
 
 test('a shrinking resize() whose ftruncate fails (a sealed memfd) leaves map.length, the mapping and the file as they were (child of python3)', (t) => {
@@ -249,7 +253,9 @@ sys.stderr.write(r.stderr)
 print(r.returncode)
 print(r.stdout)
 `
-  const r = spawnSync('python3', ['-c', script, process.execPath, `const memmap = require(${JSON.stringify(ROOT)}); const fs = require('node:fs');` + code], { encoding: 'utf8' })
+  const r = spawnSync('python3', ['-c', script, process.execPath, `const memmap = require(${JSON.stringify(ROOT)}); const fs = require('node:fs');` + code], {
+    encoding: 'utf8',
+  })
   t.is(r.status, 0, r.stderr)
   const [status, json] = r.stdout.trim().split('\n')
   t.is(status, '0', r.stderr)

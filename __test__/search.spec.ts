@@ -441,14 +441,7 @@ test('a map used only through indexOf, lastIndexOf and indexOfAsync creates no e
   })
   exitedCleanly(t, r)
   const out = JSON.parse(r.stdout) as { before: [number, number]; after: [number, number]; results: number[] }
-  t.deepEqual(out.results, [
-    0,
-    h.data.indexOf('needle', 1),
-    h.data.length - 6,
-    h.data.lastIndexOf(LONG),
-    h.data.indexOf(needleBytes(U16)),
-    -1,
-  ])
+  t.deepEqual(out.results, [0, h.data.indexOf('needle', 1), h.data.length - 6, h.data.lastIndexOf(LONG), h.data.indexOf(needleBytes(U16)), -1])
   t.deepEqual(out.before, [0, 0], 'the child starts with no external buffer')
   t.deepEqual(out.after, out.before, 'no external buffer was created, none is alive')
 })

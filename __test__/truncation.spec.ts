@@ -169,7 +169,20 @@ test('cut to 0 by another process: read, readInto, write, indexOf, lastIndexOf, 
     indexOfAsync: 'map.indexOfAsync(0)',
   })
   t.is(o.fileSize?.value, 0)
-  assertTruncated(t, o, ['read', 'readEnd', 'readInto', 'write', 'indexOf', 'indexOfString', 'lastIndexOf', 'lastIndexOfFromStart', 'flushSync', 'flushSyncFirstByte', 'flush', 'indexOfAsync'])
+  assertTruncated(t, o, [
+    'read',
+    'readEnd',
+    'readInto',
+    'write',
+    'indexOf',
+    'indexOfString',
+    'lastIndexOf',
+    'lastIndexOfFromStart',
+    'flushSync',
+    'flushSyncFirstByte',
+    'flush',
+    'indexOfAsync',
+  ])
   t.is(fs.statSync(file).size, 0, 'the refused write did not grow the file')
 })
 
@@ -208,7 +221,18 @@ for (const mode of ['read-write', 'read'] as const) {
     t.is(o.lastIndexOfInPage?.value, oracle.lastIndexOf(0, LAST_PAGE_END - 1))
     t.is(o.lastIndexOfInPage?.value, LAST_PAGE_END - 1)
     t.is(o.lastIndexOfNeedle?.value, oracle.lastIndexOf(original.subarray(CUT - 3, CUT), LAST_PAGE_END - 3))
-    assertTruncated(t, o, ['readNextPage', 'readAcrossPage', 'readIntoNextPage', 'indexOf', 'lastIndexOf', 'lastIndexOfAtPage', 'flushSync', 'flushNextPage', 'indexOfAsync', 'flush'])
+    assertTruncated(t, o, [
+      'readNextPage',
+      'readAcrossPage',
+      'readIntoNextPage',
+      'indexOf',
+      'lastIndexOf',
+      'lastIndexOfAtPage',
+      'flushSync',
+      'flushNextPage',
+      'indexOfAsync',
+      'flush',
+    ])
   })
 }
 

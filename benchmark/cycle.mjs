@@ -87,7 +87,11 @@ export function cycleScenario({ url, name, title, size, touch, maxRatio }) {
         notes.push('the view costs an external ArrayBuffer (napi_create_external_arraybuffer, a tracked finalizer) plus its detach in close().')
       }
     }
-    const conditions = [`file: ${fmtBytes(size)} of data`, cacheNote(resident), 'memmap: `openSync(path)` (mode \'read\': MAP_PRIVATE, PROT_READ|PROT_WRITE, MAP_NORESERVE); C: open(O_RDONLY)/fstat/mmap(PROT_READ, MAP_PRIVATE)/munmap/close; Python: os.open + mmap.mmap(ACCESS_READ) + close']
+    const conditions = [
+      `file: ${fmtBytes(size)} of data`,
+      cacheNote(resident),
+      "memmap: `openSync(path)` (mode 'read': MAP_PRIVATE, PROT_READ|PROT_WRITE, MAP_NORESERVE); C: open(O_RDONLY)/fstat/mmap(PROT_READ, MAP_PRIVATE)/munmap/close; Python: os.open + mmap.mmap(ACCESS_READ) + close",
+    ]
     for (const [k, e] of Object.entries(errors)) if (!['memmap', 'memmapView', 'c', 'py', 'bun'].includes(k)) notes.push(`${k} failed: ${e}`)
     return { title, conditions, rows, notes }
   }

@@ -190,7 +190,9 @@ export function interleave(variants, { procs = PROCS, before } = {}) {
         before?.(v, p)
         ;(results[v.key] ??= []).push(v.run(p))
       } catch (e) {
-        errors[v.key] = String(e instanceof Error ? e.message : e).split('\n')[0].slice(0, 300)
+        errors[v.key] = String(e instanceof Error ? e.message : e)
+          .split('\n')[0]
+          .slice(0, 300)
       }
     }
   }
@@ -280,7 +282,7 @@ export class Context {
         } else {
           const chunk = Buffer.allocUnsafe(Math.min(size, 16 * MiB))
           for (let i = 0; i < chunk.length; i++) chunk[i] = i % 251
-          for (let at = 0; at < size; ) at += writeSync(fd, chunk, 0, Math.min(chunk.length, size - at), at)
+          for (let at = 0; at < size;) at += writeSync(fd, chunk, 0, Math.min(chunk.length, size - at), at)
           fsyncSync(fd)
         }
       } finally {
@@ -303,7 +305,7 @@ export class Context {
     const fd = openSync(path, 'r')
     try {
       let at = 0
-      for (let n; (n = readSync(fd, buf, 0, buf.length, at)) > 0; ) at += n
+      for (let n; (n = readSync(fd, buf, 0, buf.length, at)) > 0;) at += n
     } finally {
       closeSync(fd)
     }
@@ -398,7 +400,10 @@ export const cacheNote = (fractions, verb = 'after the re-read before each proce
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')
+const cell = (s) =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ')
 
 /** A scenario's markdown: title, conditions, the table (work | memmap | baseline(s) | ratio | target | met?), notes. */
 export function renderSection(r) {

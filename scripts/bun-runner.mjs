@@ -25,7 +25,10 @@ class AssertionError extends Error {
 /** Checks a thrown value against ava's expectation object (instanceOf, is, name, message, code, any). */
 function expectThrown(assertion, error, e = {}, message) {
   const fail = (what, expected) => {
-    throw new AssertionError(message, assertion, [['Threw', error], [what, expected]])
+    throw new AssertionError(message, assertion, [
+      ['Threw', error],
+      [what, expected],
+    ])
   }
   if (!(error instanceof Error) && !e.any) fail('Expected', 'an Error')
   if ('is' in e && error !== e.is) fail('Expected to be', e.is)
@@ -55,7 +58,11 @@ function attempt(fn) {
   }
 }
 /** [whether the promise rejected, its value or reason] */
-const settle = (promise) => Promise.resolve(promise).then((value) => [false, value], (error) => [true, error])
+const settle = (promise) =>
+  Promise.resolve(promise).then(
+    (value) => [false, value],
+    (error) => [true, error],
+  )
 
 /** The execution context `t` of one test (or hook); counts assertions into `state`. */
 function context(state) {
@@ -64,7 +71,10 @@ function context(state) {
     if (!cond) throw new AssertionError(message, assertion, details)
     return true
   }
-  const vs = (actual, expected) => [['actual', actual], ['expected', expected]]
+  const vs = (actual, expected) => [
+    ['actual', actual],
+    ['expected', expected],
+  ]
   return {
     title: state.title,
     pass: () => ok(true, 't.pass()'),
@@ -135,7 +145,10 @@ async function runTest({ title, run }) {
     state.failure = error
   }
   clearTimeout(timer)
-  for (const fn of state.teardowns.reverse()) await Promise.resolve().then(fn).catch((error) => (state.failure ??= error))
+  for (const fn of state.teardowns.reverse())
+    await Promise.resolve()
+      .then(fn)
+      .catch((error) => (state.failure ??= error))
   current = null
   return state
 }
@@ -148,7 +161,10 @@ function report(title, failure, logs = []) {
     console.log(`ok ${counts.n} - ${title}`)
   } else {
     counts.failed++
-    const lines = failure instanceof AssertionError ? [`assertion: ${failure.assertion}`, `message: ${failure.message}`, ...failure.details.map(([label, v]) => `${label}: ${show(v)}`)] : [`error: ${failure?.stack ?? show(failure)}`]
+    const lines =
+      failure instanceof AssertionError
+        ? [`assertion: ${failure.assertion}`, `message: ${failure.message}`, ...failure.details.map(([label, v]) => `${label}: ${show(v)}`)]
+        : [`error: ${failure?.stack ?? show(failure)}`]
     console.log(`not ok ${counts.n} - ${title}\n  ---\n${lines.flatMap((l) => l.split('\n').map((s) => `    ${s}`)).join('\n')}\n  ...`)
   }
   for (const line of logs) console.log(`#   ${line}`)

@@ -126,7 +126,8 @@ function versionOf(bin, args) {
 
 const env = { ...process.env }
 if (process.versions.node.split('.')[0] === '20') env.MEMMAP_NODE20 = process.execPath
-else if (!env.MEMMAP_NODE20) console.log(`warning: this runner runs on Node ${process.version}, not 20; specs that need a Node 20 child will fail unless MEMMAP_NODE20 is set`)
+else if (!env.MEMMAP_NODE20)
+  console.log(`warning: this runner runs on Node ${process.version}, not 20; specs that need a Node 20 child will fail unless MEMMAP_NODE20 is set`)
 
 const named = process.argv.slice(2)
 const wanted = named.length ? named : [...NODES, 'bun']
@@ -181,5 +182,8 @@ for (const name of wanted) {
 
 const total = Number(process.hrtime.bigint() - started) / 1e9
 console.log(`\nruntimes (${total.toFixed(1)} s):`)
-for (const r of results) console.log(`${r.label}: ${r.passed} passed, ${r.failed} failed${r.problems.length ? ` (${r.problems.length} runner problem${r.problems.length > 1 ? 's' : ''})` : ''}`)
+for (const r of results)
+  console.log(
+    `${r.label}: ${r.passed} passed, ${r.failed} failed${r.problems.length ? ` (${r.problems.length} runner problem${r.problems.length > 1 ? 's' : ''})` : ''}`,
+  )
 if (results.some((r) => r.failed > 0 || r.passed === 0 || r.problems.length > 0)) process.exit(1)

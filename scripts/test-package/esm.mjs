@@ -7,7 +7,12 @@ import fixture from './fixture.cjs'
 const { assert, fs } = fixture
 const commonjs = createRequire(import.meta.url)('memmap')
 // The ESM entry exports exactly the CommonJS entry's names, from the same instance.
-assert.deepEqual(Object.keys(namespace).filter((name) => name !== 'default').sort(), Object.keys(commonjs).sort())
+assert.deepEqual(
+  Object.keys(namespace)
+    .filter((name) => name !== 'default')
+    .sort(),
+  Object.keys(commonjs).sort(),
+)
 assert.equal(openSync, commonjs.openSync)
 assert.equal(memmap, commonjs)
 assert.equal(pageSize > 0, true)
