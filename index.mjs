@@ -5,15 +5,5 @@
 // __test__/install.spec.ts and `npm run test:package` fail while the two lists differ.
 import memmap from './dist/index.js'
 
-export const {
-  MappedFile,
-  openSync,
-  open,
-  allocate,
-  pageSize,
-  maxViewBytes,
-  allocationGranularity,
-  externalBuffersSupported,
-  stats,
-} = memmap
+export const { MappedFile, openSync, open, allocate, pageSize, maxViewBytes, allocationGranularity, externalBuffersSupported, stats } = memmap
 export default memmap

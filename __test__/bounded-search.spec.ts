@@ -1,4 +1,4 @@
-// indexOf(n, from, to), lastIndexOf(n, from, to) and indexOfAsync(n, { from, to }) (issue 16).
+// indexOf(n, from, to), lastIndexOf(n, from, to) and indexOfAsync(n, { from, to }).
 // The oracle is Python's mmap: find(n, s, e) is indexOf(n, s, e), and rfind(n, s, e) is
 // lastIndexOf(n, e - len(n), s) when e - len(n) >= s (s and e as Python resolves them), else -1.
 // A search reads nothing outside its bounds: shown on a file truncated under the map, in a child.
@@ -8,7 +8,8 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { openSync } from '..'
-import { runChild, tempDir } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { tempDir } from './helpers'
 
 const PAGE = 4096
 const CASES = 2000
@@ -122,7 +123,9 @@ test(`indexOfAsync with { from, to } agrees with Python's mmap.find (a subset of
   const maps = new Map([...new Set(subset.map((c) => c.file))].map((f) => [f, openSync(f)]))
   const ours = await Promise.all(subset.map((c) => maps.get(c.file)!.indexOfAsync(Buffer.from(c.needle, 'latin1'), { from: c.start, to: c.end })))
   for (const map of maps.values()) map.close()
-  const mismatches = subset.flatMap((c, i) => (ours[i] === theirs[i][0] ? [] : [`${JSON.stringify(c.needle)} [${c.start}, ${c.end}): ${ours[i]}, python ${theirs[i][0]}`]))
+  const mismatches = subset.flatMap((c, i) =>
+    ours[i] === theirs[i][0] ? [] : [`${JSON.stringify(c.needle)} [${c.start}, ${c.end}): ${ours[i]}, python ${theirs[i][0]}`],
+  )
   t.deepEqual(mismatches, [])
 })
 
@@ -147,7 +150,7 @@ test('a match that crosses the far bound is not found, one that ends on it is (f
   t.is(await map.indexOfAsync('needle', { from: -(3 * PAGE - at), to: -(3 * PAGE - at - 6) }), at, 'both bounds counted from the end')
 })
 
-test('an omitted or undefined toOffset keeps Buffer\'s unbounded answer', async (t) => {
+test("an omitted or undefined toOffset keeps Buffer's unbounded answer", async (t) => {
   const dir = tempDir('memmap-bounded-')
   const file = path.join(dir, 'abc.bin')
   fs.writeFileSync(file, abc(generator(7), 5000))
@@ -218,8 +221,7 @@ test('a search bounded before pages truncated away succeeds while an unbounded o
     })
   `
   const r = runChild(code)
-  t.is(r.signal, null, `the child was killed by ${r.signal}: ${r.stderr}`)
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   const o = JSON.parse(r.stdout) as Record<string, { value?: number; code?: string } | number>
   t.log(o)
   t.is(o.disk, 2 * PAGE - 2)

@@ -1,32 +1,19 @@
-// Bun through Node-API (issue 3 done-when 5). Bun runs finalizers synchronously inside
+// Bun through Node-API. Bun runs finalizers synchronously inside
 // napi_detach_arraybuffer, so close() detaching three views must not deadlock or panic, and the
 // synchronous loop must leave no mapping or descriptor behind. Runs in a child of the pinned Bun;
 // the oracle is the child's /proc/self/maps and /proc/self/fd.
 import * as fs from 'node:fs'
 import test, { type ExecutionContext } from 'ava'
 
-import { runChild, runtimeBinary, tempFile } from './helpers'
+import { exitedCleanly, lastReport, runChild } from './child'
+import { runtimeBinary, tempFile } from './helpers'
 
-const PRELUDE = String.raw`
-const fs = require('node:fs')
-const memmap = require(process.env.MEMMAP_ROOT)
-const file = process.env.MAP_FILE
-const real = fs.realpathSync(file)
-const fileMaps = () => fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(' ' + real)).length
-const fds = () => fs.readdirSync('/proc/self/fd').sort((a, b) => a - b)
-const fileFds = () => fds().filter((fd) => {
-  try { return fs.readlinkSync('/proc/self/fd/' + fd) === real } catch { return false }
-}).length
-const report = (value) => process.stdout.write(JSON.stringify(value) + '\n')
-`
-
-/** Runs `code` after PRELUDE under Bun, asserts it exited 0 without a signal, returns its report. */
+/** Runs `code` in a child of the pinned Bun, asserts it exited cleanly without a panic, returns its report. */
 function bun<T>(t: ExecutionContext, code: string, file: string, timeout: number): T {
-  const r = runChild(PRELUDE + code, { node: runtimeBinary('bun'), env: { MAP_FILE: file }, timeout })
-  t.is(r.signal, null, `child killed by ${r.signal}\n${r.stderr.slice(-4000)}`)
-  t.is(r.status, 0, `child exited ${r.status}\n${r.stderr.slice(-4000)}`)
+  const r = runChild(code, { runtime: runtimeBinary('bun'), file, timeout })
+  exitedCleanly(t, r)
   t.notRegex(r.stderr, /panic/i, 'Bun reports no panic')
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as T
+  return lastReport<T>(r)
 }
 
 test('on Bun, 100,000 synchronous cycles of open, bytes, view(Float64Array), dataView and close finish and leave no mapping or descriptor', (t) => {
@@ -53,7 +40,7 @@ test('on Bun, 100,000 synchronous cycles of open, bytes, view(Float64Array), dat
     const before = require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters()
     const fdsBefore = fds()
     const fileFdsBefore = fileFds()
-    const mapsBefore = fileMaps()
+    const mapsBefore = fileMaps().length
     const bad = []
     let cycles = 0
     for (let i = 0; i < 100_000; i++) {
@@ -74,7 +61,7 @@ test('on Bun, 100,000 synchronous cycles of open, bytes, view(Float64Array), dat
     const after = require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters()
     report({
       bun: Bun.version, maxViewBytes: memmap.maxViewBytes, cycles, bad,
-      fdsBefore, fdsAfter: fds(), fileFdsBefore, fileFdsAfter: fileFds(), mapsBefore, mapsAfter: fileMaps(), liveMaps: memmap.stats().liveMaps,
+      fdsBefore, fdsAfter: fds(), fileFdsBefore, fileFdsAfter: fileFds(), mapsBefore, mapsAfter: fileMaps().length, liveMaps: memmap.stats().liveMaps,
       created: after.externalBuffersCreated - before.externalBuffersCreated, live: after.externalBuffersLive - before.externalBuffersLive,
     })
     `,

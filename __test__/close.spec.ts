@@ -10,7 +10,8 @@ import test, { type ExecutionContext } from 'ava'
 import * as ts from 'typescript'
 
 import { openSync, type Mode } from '..'
-import { mapsLines, ROOT, runChild, runtimeBinary, sha256, tempDir, tempFile } from './helpers'
+import { child, type ChildOptions } from './child'
+import { mapsLines, ROOT, runtimeBinary, sha256, tempDir, tempFile } from './helpers'
 
 const MODES: readonly Mode[] = ['read', 'read-write', 'copy-on-write']
 const TYPED_ARRAYS = [
@@ -54,53 +55,9 @@ interface Thrown {
   message: string
 }
 
-/**
- * Code every child starts with: `memmap`, the file (MAP_FILE), its lines in /proc/self/maps and
- * its descriptors in /proc/self/fd, a `thrown(fn)` that describes what `fn` throws (null if
- * nothing), and `report(value)`, the JSON line the parent parses.
- */
-const PRELUDE = `
-const memmap = require(process.env.MEMMAP_ROOT)
-const fs = require('node:fs')
-const file = process.env.MAP_FILE
-const real = fs.realpathSync(file)
-const fileMaps = () => fs.readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l.endsWith(' ' + real)).length
-const fileFds = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
-  try { return fs.readlinkSync('/proc/self/fd/' + fd) === real } catch { return false }
-}).length
-const describe = (e) => ({ name: e.constructor.name, code: e.code, message: String(e.message) })
-const thrown = (fn) => { try { fn(); return null } catch (e) { return describe(e) } }
-const report = (value) => process.stdout.write(JSON.stringify(value) + '\\n')
-`
-
-interface ChildOptions {
-  file: string
-  node?: string
-  args?: string[]
-  env?: NodeJS.ProcessEnv
-}
-
-/** Runs `code` in a child, asserts it exited 0 without a signal, returns its last line as JSON. */
-function report<T>(t: ExecutionContext, code: string, opts: ChildOptions): T {
-  const r = runChild(code, {
-    node: opts.node,
-    args: opts.args,
-    env: { ...opts.env, MAP_FILE: opts.file },
-  })
-  t.is(r.signal, null, `child killed by ${r.signal}\n${r.stderr}`)
-  t.is(r.status, 0, `child exited ${r.status}\n${r.stderr}`)
-  const last = r.stdout.trim().split('\n').at(-1) ?? ''
-  return JSON.parse(last) as T
-}
-
-/** Runs `code` after PRELUDE in a child; see `report`. */
-function child<T>(t: ExecutionContext, code: string, opts: ChildOptions): T {
-  return report<T>(t, PRELUDE + code, opts)
-}
-
-/** Runs a script file in a child (as `require(script)`), like `child` but without PRELUDE. */
+/** Runs a script file in a child (as `require(script)`); see `child` in ./child. */
 function childScript<T>(t: ExecutionContext, script: string, opts: ChildOptions): T {
-  return report<T>(t, `require(${JSON.stringify(script)})`, opts)
+  return child<T>(t, `require(${JSON.stringify(script)})`, opts)
 }
 
 interface Extent {
@@ -137,11 +94,11 @@ for (const mode of MODES) {
         ['Buffer.from(map.buffer)', Buffer.from(map.buffer)],
         ['view(Buffer)', map.view(Buffer)],
       ].map(([name, v]) => ({ name, v, before: extent(v), matchesFile: bytesOf(v).equals(onDisk) }))
-      const mapsBefore = fileMaps()
+      const mapsBefore = fileMaps().length
       map.close()
       report({
         mapsBefore,
-        mapsAfter: fileMaps(),
+        mapsAfter: fileMaps().length,
         fdsAfter: fileFds(),
         views: views.map(({ name, v, before, matchesFile }) => ({ name, before, matchesFile, after: extent(v) })),
       })
@@ -231,9 +188,9 @@ for (const mode of MODES) {
         let flushThrewSynchronously = null
         let flushRejection = null
         try {
-          flushRejection = await map.flush().then(() => null, describe)
+          flushRejection = await map.flush().then(() => null, describeError)
         } catch (e) {
-          flushThrewSynchronously = describe(e)
+          flushThrewSynchronously = describeError(e)
         }
         report({ sync, flushThrewSynchronously, flushRejection })
       })()
@@ -255,11 +212,7 @@ test('closed, length, offset, path and mode keep their values after close()', (t
     const before = { closed: map.closed, length: map.length, offset: map.offset, path: map.path, mode: map.mode }
     t.deepEqual(before, { closed: false, length: 1000, offset: 100, path: file, mode }, mode)
     map.close()
-    t.deepEqual(
-      { closed: map.closed, length: map.length, offset: map.offset, path: map.path, mode: map.mode },
-      { ...before, closed: true },
-      mode,
-    )
+    t.deepEqual({ closed: map.closed, length: map.length, offset: map.offset, path: map.path, mode: map.mode }, { ...before, closed: true }, mode)
   }
   const file = newFile(4096)
   const fd = fs.openSync(file, 'r')
@@ -340,7 +293,7 @@ test('closing a map at an unaligned offset detaches the internal aligned buffer 
         bytes: bytes.byteLength,
         buffer: buffer.byteLength,
       },
-      mapsAfter: fileMaps(),
+      mapsAfter: fileMaps().length,
     })
     `,
     { file },
@@ -383,7 +336,7 @@ test('a `using` block closes the map when the block throws', (t) => {
   const error = t.throws(() => {
     using map = openSync(file)
     escaped = map
-    map.bytes[0]
+    void map.bytes[0]
     throw new Error('inside the block')
   })
   t.is(error?.message, 'inside the block')
@@ -432,11 +385,9 @@ console.log(JSON.stringify({ inside, closed: escaped.closed, viewByteLength: vie
   fs.symlinkSync(ROOT, path.join(project, 'node_modules', 'memmap'), 'dir')
   const script = path.join(project, 'using.cjs')
   fs.writeFileSync(script, out.outputText)
-  const r = childScript<{ inside: { closed: boolean; first: number; maps: number }; closed: boolean; viewByteLength: number; maps: number }>(
-    t,
-    script,
-    { file },
-  )
+  const r = childScript<{ inside: { closed: boolean; first: number; maps: number }; closed: boolean; viewByteLength: number; maps: number }>(t, script, {
+    file,
+  })
   t.deepEqual(r.inside, { closed: false, first: fs.readFileSync(file)[0], maps: 1 })
   t.true(r.closed)
   t.is(r.viewByteLength, 0)
@@ -448,8 +399,7 @@ test('`using` closes the map at the end of its block natively on Node 24, also w
   const script = path.join(fs.mkdtempSync(path.join(dir, 'native-using-')), 'using.cjs')
   fs.writeFileSync(
     script,
-    PRELUDE +
-      `
+    `
 let escaped
 let view
 let inside
@@ -457,9 +407,9 @@ let inside
   using map = memmap.openSync(file)
   escaped = map
   view = map.view(Uint16Array)
-  inside = { closed: map.closed, first: map.bytes[0], maps: fileMaps() }
+  inside = { closed: map.closed, first: map.bytes[0], maps: fileMaps().length }
 }
-const afterBlock = { closed: escaped.closed, viewByteLength: view.byteLength, maps: fileMaps(), fds: fileFds() }
+const afterBlock = { closed: escaped.closed, viewByteLength: view.byteLength, maps: fileMaps().length, fds: fileFds() }
 let thrownBy = null
 let escaped2
 try {
@@ -475,7 +425,7 @@ report({
   inside,
   afterBlock,
   thrownBy,
-  afterThrow: { closed: escaped2.closed, maps: fileMaps(), fds: fileFds() },
+  afterThrow: { closed: escaped2.closed, maps: fileMaps().length, fds: fileFds() },
 })
 `,
   )
@@ -486,7 +436,7 @@ report({
     afterBlock: { closed: boolean; viewByteLength: number; maps: number; fds: number }
     thrownBy: string | null
     afterThrow: { closed: boolean; maps: number; fds: number }
-  }>(t, script, { file, node: runtimeBinary('node24') })
+  }>(t, script, { file, runtime: runtimeBinary('node24') })
   t.regex(r.node, /^v24\./)
   t.deepEqual(r.inside, { closed: false, first: fs.readFileSync(file)[0], maps: 1 })
   t.deepEqual(r.afterBlock, { closed: true, viewByteLength: 0, maps: 0, fds: 0 })
@@ -536,7 +486,7 @@ for (const mode of ['read', 'read-write'] as const) {
         const own = fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\\n').filter((l) => l.endsWith(' ' + real))
         const [lo, hi] = own[0].split(' ')[0].split('-').map((x) => BigInt('0x' + x))
         map.close()
-        const mapsAfterClose = fileMaps()
+        const mapsAfterClose = fileMaps().length
         const fdsAfterClose = fileFds()
         const rangeAfterClose = covering(lo, hi)
         let u8 = new Uint8Array(moved)
@@ -564,7 +514,7 @@ for (const mode of ['read', 'read-write'] as const) {
         })
       })()
       `,
-      { file, node: runtimeBinary('node24'), args: ['--expose-gc'], env: { MAP_MODE: mode } },
+      { file, runtime: runtimeBinary('node24'), args: ['--expose-gc'], env: { MAP_MODE: mode } },
     )
     t.log(`range ${r.range}: after close ${JSON.stringify(r.rangeAfterClose)}, after ${r.gcRounds} gc rounds ${JSON.stringify(r.rangeAtEnd)}`)
     t.regex(r.node, /^v24\./)
@@ -577,7 +527,10 @@ for (const mode of ['read', 'read-write'] as const) {
     t.true(r.movedReadsZeros, 'the moved buffer reads anonymous zero memory after close')
     t.is(r.movedWriteReadBack, 0xab, 'a write to the moved buffer lands in private memory')
     t.is(sha256(file), hash, 'writes to the moved buffer after close never reach the file')
-    t.false(r.rangeAtEnd.covered, `${r.range} is unmapped once the moved buffer is collected (polled ${r.gcRounds} gc rounds, up to 30 s): ${r.rangeAtEnd.paths}`)
+    t.false(
+      r.rangeAtEnd.covered,
+      `${r.range} is unmapped once the moved buffer is collected (polled ${r.gcRounds} gc rounds, up to 30 s): ${r.rangeAtEnd.paths}`,
+    )
     t.is(r.end.liveMaps, r.start.liveMaps, '_counters: liveMaps returns to its starting value')
     t.is(r.end.externalBuffersLive, r.start.externalBuffersLive, "_counters: the moved buffer's finalizer ran")
   })

@@ -9,7 +9,8 @@ import * as path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 
 import { open, openSync, type OpenOptions } from '..'
-import { runChild, sha256 } from './helpers'
+import { exitedCleanly, killedBy, runChild } from './child'
+import { sha256 } from './helpers'
 
 const MIB = 1 << 20
 const PAGE = 4096
@@ -139,8 +140,7 @@ test('with allocate: true the blocks are reserved: stores into every page succee
     process.stdout.write('stored')
   `
   const r = runChild(code, { timeout: 60_000 })
-  t.is(r.signal, null, r.stderr)
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   t.is(r.stdout, 'stored')
   const data = fs.readFileSync(file)
   t.is(data.length, 2 * MIB)
@@ -186,8 +186,7 @@ test('without allocate the file grows sparse and a store into a hole on a full d
   `
   const r = runChild(code, { timeout: 60_000 })
   const logged = fs.readFileSync(progress, 'utf8')
-  t.is(r.signal, 'SIGBUS', `status ${r.status}, stderr: ${r.stderr}`)
-  t.is(r.status, null)
+  killedBy(t, r, 'SIGBUS', 'the store into a hole on a full disk faults')
   const lines = logged.trim().split('\n')
   t.is(lines[0], `mapped ${size}`)
   t.false(logged.includes('no fault'))

@@ -1,17 +1,18 @@
-// Runtimes that forbid external ArrayBuffers (Electron's V8 sandbox, SPEC §4.4, issue 3 done-when
-// 3), and the 'read' fallback to a truly read-only map (SPEC §4.2), both by injection: the test
-// build of the binding (native-test/, `npm run build:test-hooks`, loaded with
-// MEMMAP_TEST_BINDING=1) makes napi_create_external_arraybuffer return the status in
-// MEMMAP_TEST_EXTERNAL_STATUS (22 = napi_no_external_buffers_allowed) or set by
-// `setTestHooks(status, forceReadOnly)`, and can refuse the private writable map. The production
-// binary has no such hooks. Every scenario runs in a child; the oracles are node:fs and /proc.
+// Runtimes that forbid external ArrayBuffers (Electron's V8 sandbox, SPEC §4.4), and the 'read'
+// fallback to a truly read-only map (SPEC §4.2), both by injection: the test build of the binding
+// (native-test/, `npm run build:test-hooks`, loaded with MEMMAP_TEST_BINDING=1) makes
+// napi_create_external_arraybuffer return the status in MEMMAP_TEST_EXTERNAL_STATUS (22 =
+// napi_no_external_buffers_allowed) or set by `setTestHooks(status, forceReadOnly)`, and can refuse
+// the private writable map. The production binary has no such hooks. Every scenario runs in a
+// child; the oracles are node:fs and /proc.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import test, { type ExecutionContext } from 'ava'
 
 import { externalBuffersSupported } from '..'
-import { ROOT, runChild, sha256, tempDir, tempFile } from './helpers'
+import { child, killedBy, runChild } from './child'
+import { ROOT, sha256, tempDir, tempFile } from './helpers'
 
 const NO_EXTERNAL_BUFFERS = 22 // napi_no_external_buffers_allowed
 const GENERIC_FAILURE = 9 // napi_generic_failure
@@ -25,30 +26,8 @@ function newFile(size = SIZE): string {
   return tempFile(size, `file-${fileCount++}.bin`, dir)
 }
 
-/**
- * Code every child starts with: `memmap`, `binding` (the test build, as memmap loaded it), the
- * file (MAP_FILE), `fileMaps()` (its lines of /proc/self/maps), `fileFds()` (its descriptors),
- * `thrown(fn)` (class, code, errno, syscall and message of what `fn` throws, or null), `hex(view)`
- * and `report(value)`, the JSON line the parent parses.
- */
-const PRELUDE = String.raw`
-const fs = require('node:fs')
-const memmap = require(process.env.MEMMAP_ROOT)
-const binding = require(process.env.MEMMAP_ROOT + '/native-test/binding.js')
-const file = process.env.MAP_FILE
-const real = fs.realpathSync(file)
-const fileMaps = () => fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(' ' + real))
-const fileFds = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
-  try { return fs.readlinkSync('/proc/self/fd/' + fd) === real } catch { return false }
-}).length
-const thrown = (fn) => {
-  try { fn(); return null } catch (e) {
-    return { name: e.constructor.name, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, message: String(e.message) }
-  }
-}
-const hex = (view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('hex')
-const report = (value) => process.stdout.write(JSON.stringify(value) + '\n')
-`
+/** Child code: loads memmap, then `binding`, the test build it loaded (MEMMAP_TEST_BINDING=1). */
+const BINDING = "void memmap\nconst binding = require(process.env.MEMMAP_ROOT + '/native-test/binding.js')\n"
 
 interface Thrown {
   name: string
@@ -59,12 +38,9 @@ interface Thrown {
   message: string
 }
 
-/** Runs `code` after PRELUDE with the test binding, asserts it exited 0 without a signal, returns its report. */
-function child<T>(t: ExecutionContext, code: string, file: string, env: NodeJS.ProcessEnv): T {
-  const r = runChild(PRELUDE + code, { env: { ...env, MAP_FILE: file } })
-  t.is(r.signal, null, `child killed by ${r.signal}\n${r.stderr.slice(-4000)}`)
-  t.is(r.status, 0, `child exited ${r.status}\n${r.stderr.slice(-4000)}`)
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as T
+/** Runs `code` after BINDING in a child, asserts it exited cleanly, returns its report. */
+function childWithBinding<T>(t: ExecutionContext, code: string, file: string, env: NodeJS.ProcessEnv): T {
+  return child<T>(t, BINDING + code, { file, env })
 }
 
 const VIEW_ACCESSORS = ['buffer', 'bytes', 'view(Uint8Array)', 'view(Float64Array)', 'view(Buffer)', 'dataView()'] as const
@@ -82,7 +58,7 @@ for (const mode of ['read', 'read-write', 'copy-on-write'] as const) {
   for (const offset of [0, 5]) {
     test(`with external buffers refused (status 22), externalBuffersSupported is false and buffer, bytes, view and dataView of a '${mode}' map at offset ${offset} throw ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED`, (t) => {
       const file = newFile()
-      const r = child<{
+      const r = childWithBinding<{
         hooks: boolean
         supported: boolean
         first: Record<string, Thrown | null>
@@ -127,14 +103,14 @@ for (const mode of ['read', 'read-write', 'copy-on-write'] as const) {
   }
 }
 
-test('with external buffers refused, read, readInto, write, indexOf, lastIndexOf and flushSync of a \'read-write\' map work and reach the file', (t) => {
+test("with external buffers refused, read, readInto, write, indexOf, lastIndexOf and flushSync of a 'read-write' map work and reach the file", (t) => {
   const file = newFile()
   const original = fs.readFileSync(file)
   const offset = 5
   const patch = randomBytes(100)
   const floats = new Float64Array([1.5, -2.25, Math.PI, 1e300])
   const needle = original.subarray(offset + 6000, offset + 6012)
-  const r = child<{
+  const r = childWithBinding<{
     supported: boolean
     views: Record<string, Thrown | null>
     read: string
@@ -215,7 +191,7 @@ test('with external buffers refused, read, readInto, write, indexOf, lastIndexOf
 
 test('status injected after load: bytes throws ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED for 22 and ERR_MMAP_UNSUPPORTED for another failure, and works again once cleared', (t) => {
   const file = newFile()
-  const r = child<{ supported: boolean; refused: Thrown | null; failed: Thrown | null; cleared: Thrown | null; bytes: string; created: number }>(
+  const r = childWithBinding<{ supported: boolean; refused: Thrown | null; failed: Thrown | null; cleared: Thrown | null; bytes: string; created: number }>(
     t,
     `
     const map = memmap.openSync(file)
@@ -244,7 +220,7 @@ test('status injected after load: bytes throws ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPO
 
 test('the test binding without MEMMAP_TEST_EXTERNAL_STATUS reports externalBuffersSupported true and its views equal the file', (t) => {
   const file = newFile()
-  const r = child<{ hooks: boolean; supported: boolean; bytes: string; dataView: string }>(
+  const r = childWithBinding<{ hooks: boolean; supported: boolean; bytes: string; dataView: string }>(
     t,
     `
     const map = memmap.openSync(file, { offset: 5 })
@@ -280,7 +256,7 @@ test("with the private writable map refused, a 'read' map falls back to a read-o
   const file = newFile()
   const before = sha256(file)
   const r = runChild(
-    PRELUDE +
+    BINDING +
       `
       binding.setTestHooks(0, true)
       const map = memmap.openSync(file, { offset: 5 })
@@ -293,10 +269,9 @@ test("with the private writable map refused, a 'read' map falls back to a read-o
       map.bytes[10] ^= 0xff
       report({ survived: true })
       `,
-    { env: { ...TEST_BINDING, MAP_FILE: file } },
+    { file, env: TEST_BINDING },
   )
-  t.is(r.signal, 'SIGSEGV', `the stray write faults (status ${r.status})\n${r.stderr.slice(-2000)}`)
-  t.is(r.status, null)
+  killedBy(t, r, 'SIGSEGV', 'the stray write faults')
   const lines = r.stdout.trim().split('\n')
   t.is(lines.length, 1, 'nothing ran after the stray write')
   const report = JSON.parse(lines[0]) as { strayWritesFault: boolean; perms: string[]; read: string; bytes: string }
@@ -311,7 +286,7 @@ test("with the private writable map refused, a 'read' map falls back to a read-o
 test("with the private writable map refused, 'copy-on-write' fails with ENOMEM instead of falling back, 'read-write' is unaffected, and clearing the hook restores the private 'read' map", (t) => {
   const file = newFile()
   const before = sha256(file)
-  const r = child<{
+  const r = childWithBinding<{
     cow: Thrown | null
     mapsAfterCow: number
     fdsAfterCow: number

@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url'
 import test, { type ExecutionContext } from 'ava'
 
 import { open, openSync, type MappedFile, type OpenOptions } from '..'
-import { mapsLines, openFds, python, runChild, sha256, tempDir, tempFile } from './helpers'
+import { runChild } from './child'
+import { mapsLines, openFds, python, sha256, tempDir, tempFile } from './helpers'
 
 type ErrorClass = new (message?: string) => Error
 
@@ -191,9 +192,27 @@ const rows: Row[] = [
   },
 
   // the file argument
-  { title: 'a null file throws ERR_INVALID_ARG_TYPE, as fs.openSync does', call: () => openSync(bad(null)), code: TYPE, type: TypeError, fs: () => fs.openSync(bad(null), 'r') },
-  { title: 'a plain object as the file throws ERR_INVALID_ARG_TYPE, as fs.openSync does', call: () => openSync(bad({})), code: TYPE, type: TypeError, fs: () => fs.openSync(bad({}), 'r') },
-  { title: 'a boolean file throws ERR_INVALID_ARG_TYPE, as fs.openSync does', call: () => openSync(bad(true)), code: TYPE, type: TypeError, fs: () => fs.openSync(bad(true), 'r') },
+  {
+    title: 'a null file throws ERR_INVALID_ARG_TYPE, as fs.openSync does',
+    call: () => openSync(bad(null)),
+    code: TYPE,
+    type: TypeError,
+    fs: () => fs.openSync(bad(null), 'r'),
+  },
+  {
+    title: 'a plain object as the file throws ERR_INVALID_ARG_TYPE, as fs.openSync does',
+    call: () => openSync(bad({})),
+    code: TYPE,
+    type: TypeError,
+    fs: () => fs.openSync(bad({}), 'r'),
+  },
+  {
+    title: 'a boolean file throws ERR_INVALID_ARG_TYPE, as fs.openSync does',
+    call: () => openSync(bad(true)),
+    code: TYPE,
+    type: TypeError,
+    fs: () => fs.openSync(bad(true), 'r'),
+  },
   {
     title: 'a Symbol as the file throws ERR_INVALID_ARG_TYPE, as fs.openSync does',
     call: () => openSync(bad(Symbol('file'))),
@@ -202,8 +221,20 @@ const rows: Row[] = [
     fs: () => fs.openSync(bad(Symbol('file')), 'r'),
   },
   { title: 'a negative fd throws ERR_OUT_OF_RANGE, as fs.fstatSync does', call: () => openSync(-1), code: RANGE, type: RangeError, fs: () => fs.fstatSync(-1) },
-  { title: 'a fractional fd throws ERR_OUT_OF_RANGE, as fs.fstatSync does', call: () => openSync(1.5), code: RANGE, type: RangeError, fs: () => fs.fstatSync(1.5) },
-  { title: 'an fd of 2^31 throws ERR_OUT_OF_RANGE, as fs.fstatSync does', call: () => openSync(2 ** 31), code: RANGE, type: RangeError, fs: () => fs.fstatSync(2 ** 31) },
+  {
+    title: 'a fractional fd throws ERR_OUT_OF_RANGE, as fs.fstatSync does',
+    call: () => openSync(1.5),
+    code: RANGE,
+    type: RangeError,
+    fs: () => fs.fstatSync(1.5),
+  },
+  {
+    title: 'an fd of 2^31 throws ERR_OUT_OF_RANGE, as fs.fstatSync does',
+    call: () => openSync(2 ** 31),
+    code: RANGE,
+    type: RangeError,
+    fs: () => fs.fstatSync(2 ** 31),
+  },
   {
     title: 'a FileHandle-like object with a negative fd throws ERR_OUT_OF_RANGE',
     call: () => openSync({ fd: -1 }),
@@ -311,7 +342,12 @@ const rows: Row[] = [
   { title: "a directory in mode 'copy-on-write' throws EISDIR", call: () => openSync(dir, { mode: 'copy-on-write' }), code: 'EISDIR', type: Error },
 
   // not regular files
-  { title: "a FIFO in mode 'read' throws ERR_MMAP_UNSUPPORTED without waiting for a writer (child process)", call: () => fifoInChild('read'), code: UNSUPPORTED, type: Error },
+  {
+    title: "a FIFO in mode 'read' throws ERR_MMAP_UNSUPPORTED without waiting for a writer (child process)",
+    call: () => fifoInChild('read'),
+    code: UNSUPPORTED,
+    type: Error,
+  },
   {
     title: "a FIFO in mode 'read-write' throws ERR_MMAP_UNSUPPORTED without waiting for a writer (child process)",
     call: () => fifoInChild('read-write'),
@@ -592,7 +628,10 @@ test.serial('the whole table leaves the descriptors as they were and no test fil
     return named()
   }
   const before = named()
-  t.false(before.some((target) => target.startsWith(dir)), 'no test file is open before')
+  t.false(
+    before.some((target) => target.startsWith(dir)),
+    'no test file is open before',
+  )
   await runTable()
   t.deepEqual(await settled(before), before, 'the table leaves no test file (nor /dev/null) open')
   await runTable()

@@ -1,5 +1,6 @@
-// Shared test helpers: temp files, children, and the kernel's own accounting (/proc).
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+// Shared test helpers: temp files, the kernel's own accounting (/proc), python3 and the extra
+// runtimes. Child processes: __test__/child.ts.
+import { spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
@@ -41,35 +42,6 @@ export function statusKb(field: string): number {
 
 export function sha256(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex')
-}
-
-export interface ChildResult {
-  status: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
-
-/**
- * Runs `code` (CommonJS, `memmap` is `require(ROOT)`) in a child Node process and returns its
- * exit status, signal and output. `node` selects another runtime binary; `prefix` prepends a
- * command (e.g. setpriv) to the invocation.
- */
-export function runChild(
-  code: string,
-  opts: { node?: string; args?: string[]; prefix?: string[]; env?: NodeJS.ProcessEnv; timeout?: number } = {},
-): ChildResult {
-  const node = opts.node ?? process.execPath
-  const argv = [...(opts.prefix ?? []), node, ...(opts.args ?? []), '-e', code]
-  const spawnOpts: SpawnSyncOptions = {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, ...opts.env, MEMMAP_ROOT: ROOT },
-    timeout: opts.timeout ?? 120_000,
-    maxBuffer: 64 * 1024 * 1024,
-  }
-  const r = spawnSync(argv[0], argv.slice(1), spawnOpts)
-  return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }
 }
 
 /** Runs python3 with `code` and returns stdout. Throws on failure. */

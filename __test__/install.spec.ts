@@ -8,7 +8,8 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { PLATFORMS } from '../js/native'
-import { ROOT, runChild, tempDir } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { ROOT, tempDir } from './helpers'
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   napi: { packageName: string; targets: string[] }
@@ -76,19 +77,31 @@ test('a platform package whose binary fails to load is named, with the reason', 
   // holding a file that is not a shared library.
   const dir = tempDir()
   const name =
-    process.platform === 'linux' ? `linux-${process.arch}-${hostLibc}` : process.platform === 'win32' ? `win32-${process.arch}-msvc` : `${process.platform}-${process.arch}`
+    process.platform === 'linux'
+      ? `linux-${process.arch}-${hostLibc}`
+      : process.platform === 'win32'
+        ? `win32-${process.arch}-msvc`
+        : `${process.platform}-${process.arch}`
   const pkg = path.join(dir, 'node_modules', 'memmap')
   fs.cpSync(path.join(ROOT, 'dist'), path.join(pkg, 'dist'), { recursive: true })
   fs.mkdirSync(path.join(pkg, 'native'))
   fs.copyFileSync(path.join(ROOT, 'native', 'binding.js'), path.join(pkg, 'native', 'binding.js'))
   const binding = path.join(dir, 'node_modules', ...`${manifest.napi.packageName}-${name}`.split('/'))
   fs.mkdirSync(binding, { recursive: true })
-  fs.writeFileSync(path.join(binding, 'package.json'), JSON.stringify({ name: `${manifest.napi.packageName}-${name}`, version: '0.0.0', main: `memmap.${name}.node` }))
+  fs.writeFileSync(
+    path.join(binding, 'package.json'),
+    JSON.stringify({ name: `${manifest.napi.packageName}-${name}`, version: '0.0.0', main: `memmap.${name}.node` }),
+  )
   fs.writeFileSync(path.join(binding, `memmap.${name}.node`), 'not a shared library')
 
   const outcome = loadAs(null, null, path.join(pkg, 'dist', 'index.js'))
   t.is(outcome.code, 'ERR_MMAP_UNSUPPORTED')
-  t.true(outcome.message?.startsWith(`No native binary of memmap for ${name}: the package ${manifest.napi.packageName}-${name} is installed but its binary failed to load: `), outcome.message)
+  t.true(
+    outcome.message?.startsWith(
+      `No native binary of memmap for ${name}: the package ${manifest.napi.packageName}-${name} is installed but its binary failed to load: `,
+    ),
+    outcome.message,
+  )
   t.true(outcome.message?.includes(`memmap.${name}.node`), outcome.message)
 })
 
@@ -109,7 +122,7 @@ test('the ESM entry exports the CommonJS entry’s names, from the same instance
       same: esm.openSync === cjs.openSync && esm.default === cjs,
     }))`
   const r = runChild(code, { args: ['--input-type=module'] })
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   const { esm, cjs, same } = JSON.parse(r.stdout) as { esm: string[]; cjs: string[]; same: boolean }
   t.deepEqual(esm, cjs, 'index.mjs must list every name js/index.ts exports')
   t.true(same)

@@ -1,4 +1,4 @@
-// Files larger than memory and than one view (SPEC §4.3, issue 3 done-when 1 and 2). A 64 GiB
+// Files larger than memory and than one view (SPEC §4.3). A 64 GiB
 // sparse file maps on Node 20 (views capped at maxViewBytes = 2^32) and on Node 24 (uncapped)
 // without private memory; windows of a 6 GiB map on Node 20 come from overlapping chunk
 // ArrayBuffers (size maxViewBytes, stride maxViewBytes / 2), so 100,000 of them create at most a
@@ -10,7 +10,8 @@ import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import test, { type ExecutionContext } from 'ava'
 
-import { runChild, runtimeBinary, tempDir } from './helpers'
+import { child } from './child'
+import { runtimeBinary, tempDir } from './helpers'
 
 const KiB = 1024
 const GiB = 2 ** 30
@@ -76,24 +77,13 @@ function readAt(file: string, position: number, length: number): Buffer {
 }
 
 /**
- * Code every child starts with: `memmap`, the file (MAP_FILE), `statusKb(field)` from
- * /proc/self/status, `smaps()` (the file's entries of /proc/self/smaps) and `kb(entry, field)`,
- * `fileMaps()` (its lines of /proc/self/maps), `thrown(fn)` (class, code and message of what `fn`
- * throws, or null), `hex(view)` and `report(value)`, the JSON line the parent parses.
+ * Child code after the prelude (__test__/child-prelude.cjs): `smaps()` (the file's entries of
+ * /proc/self/smaps), `kb(entry, field)` and `created()` (external buffers created so far).
  */
-const PRELUDE = String.raw`
-const fs = require('node:fs')
-const memmap = require(process.env.MEMMAP_ROOT)
-const file = process.env.MAP_FILE
-const real = fs.realpathSync(file)
-const statusKb = (field) => Number(new RegExp('^' + field + ':\\s+(\\d+) kB', 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'))[1])
+const SMAPS = String.raw`
 const smaps = () => fs.readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/).filter((e) => e.split('\n')[0].endsWith(' ' + real))
 const kb = (entry, field) => Number(new RegExp('^' + field + ':\\s+(\\d+) kB', 'm').exec(entry)[1])
-const fileMaps = () => fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(' ' + real))
-const thrown = (fn) => { try { fn(); return null } catch (e) { return { name: e.constructor.name, code: e.code, message: String(e.message) } } }
-const hex = (view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('hex')
 const created = () => require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters().externalBuffersCreated
-const report = (value) => process.stdout.write(JSON.stringify(value) + '\n')
 `
 
 interface Base {
@@ -101,13 +91,10 @@ interface Base {
   maxViewBytes: number
 }
 
-/** Runs `code` after PRELUDE in `binary`, asserts it exited 0 without a signal, returns its report. */
-function child<T extends Base>(t: ExecutionContext, runtime: Runtime | 'Node 20', code: string, file: string, env: NodeJS.ProcessEnv = {}): T {
+/** Runs `code` after SMAPS in `runtime`, asserts it exited cleanly and ran that runtime, returns its report. */
+function inRuntime<T extends Base>(t: ExecutionContext, runtime: Runtime | 'Node 20', code: string, file: string, env: NodeJS.ProcessEnv = {}): T {
   const rt = typeof runtime === 'string' ? RUNTIMES[0] : runtime
-  const r = runChild(PRELUDE + code, { node: rt.binary(), env: { ...env, MAP_FILE: file }, timeout: 8 * 60_000 })
-  t.is(r.signal, null, `child killed by ${r.signal}\n${r.stderr.slice(-4000)}`)
-  t.is(r.status, 0, `child exited ${r.status}\n${r.stderr.slice(-4000)}`)
-  const report = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as T
+  const report = child<T>(t, SMAPS + code, { runtime: rt.binary(), file, env, timeout: 8 * 60_000 })
   t.regex(report.version, rt.version, 'the child runs the runtime the test names')
   t.is(report.maxViewBytes, rt.maxViewBytes, 'maxViewBytes')
   return report
@@ -126,7 +113,9 @@ for (const rt of RUNTIMES) {
   test(`on ${rt.name}, opening a 64 GiB sparse file adds no anonymous memory (its smaps: Anonymous 0 kB) and its mapping holds less than 1 MiB, private or resident`, (t) => {
     const warm = sparseFile(t, 4096)
     const file = sparseFile(t, BIG, bigRecords())
-    const r = child<Base & { length: number; anonBefore: number; anonAfter: number; perms: string[]; sizeKb: number; rssKb: number; privateKb: number; anonymousKb: number }>(
+    const r = inRuntime<
+      Base & { length: number; anonBefore: number; anonAfter: number; perms: string[]; sizeKb: number; rssKb: number; privateKb: number; anonymousKb: number }
+    >(
       t,
       rt,
       `
@@ -168,7 +157,7 @@ for (const rt of RUNTIMES) {
   test(bytesTitle, (t) => {
     const records = bigRecords()
     const file = sparseFile(t, BIG, records)
-    const r = child<
+    const r = inRuntime<
       Base & {
         buffer: unknown
         bytes: unknown
@@ -208,14 +197,17 @@ for (const rt of RUNTIMES) {
       t.is(r.length, BIG)
       t.is(r.bufferByteLength, BIG)
       t.true(r.same, 'bytes is the same object on each access')
-      t.deepEqual(r.records, records.map(([, data]) => data.toString('hex')))
+      t.deepEqual(
+        r.records,
+        records.map(([, data]) => data.toString('hex')),
+      )
     }
   })
 
   test(`on ${rt.name}, view(Uint8Array, 64 GiB - 16, 16) of a 64 GiB sparse file returns what fs.writeSync put there`, (t) => {
     const records = bigRecords()
     const file = sparseFile(t, BIG, records)
-    const r = child<Base & { views: string[]; reads: string[]; zeros: string; endBufferBytes: number }>(
+    const r = inRuntime<Base & { views: string[]; reads: string[]; zeros: string; endBufferBytes: number }>(
       t,
       rt,
       `
@@ -247,7 +239,7 @@ for (const rt of RUNTIMES) {
     const writeAt = BIG - 16
     const viewData = randomBytes(16)
     const writeData = randomBytes(16)
-    const r = child<Base & { written: number; viewRead: string; writeRead: string }>(
+    const r = inRuntime<Base & { written: number; viewRead: string; writeRead: string }>(
       t,
       rt,
       `
@@ -323,7 +315,7 @@ test('on Node 20, 100,000 random 4 KiB windows of a 6 GiB sparse file equal fs.r
   fs.writeFileSync(offsetsFile, offsets)
   t.teardown(() => fs.rmSync(offsetsFile, { force: true }))
 
-  const r = child<
+  const r = inRuntime<
     Base & {
       windows: number
       mismatches: number
@@ -396,7 +388,7 @@ test('on Node 20, windows longer than half a chunk that straddle the 2 GiB strid
     SIX,
     samples.map((at) => [at, randomBytes(WINDOW)]),
   )
-  const r = child<
+  const r = inRuntime<
     Base & {
       created: number[]
       lengths: number[]
@@ -464,7 +456,7 @@ test('on Node 20, a window of exactly maxViewBytes at any offset of a 6 GiB map 
       [at + CAP_NODE20 - 16, randomBytes(16)],
     ]),
   )
-  const r = child<Base & { results: Array<{ at: number; u8: unknown; dv: unknown; u8Ends?: string[]; dvEnds?: string[] }>; tooLarge: unknown[] }>(
+  const r = inRuntime<Base & { results: Array<{ at: number; u8: unknown; dv: unknown; u8Ends?: string[]; dvEnds?: string[] }>; tooLarge: unknown[] }>(
     t,
     'Node 20',
     `

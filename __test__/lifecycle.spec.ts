@@ -4,37 +4,18 @@
 import * as fs from 'node:fs'
 import test, { type ExecutionContext } from 'ava'
 
-import { runChild, tempDir, tempFile } from './helpers'
+import { exitedCleanly, lastReport, runChild } from './child'
+import { tempDir, tempFile } from './helpers'
 
 const dir = tempDir('memmap-lifecycle-')
 
-/**
- * Code every child starts with: `memmap`, the file (MAP_FILE), its lines in /proc/self/maps and
- * its descriptors in /proc/self/fd, and `report(value)`, the JSON line the parent parses.
- */
-const PRELUDE = `
-const memmap = require(process.env.MEMMAP_ROOT)
-const fs = require('node:fs')
-const file = process.env.MAP_FILE
-const real = fs.realpathSync(file)
-const mapsLines = () => fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\\n')
-const fileMaps = () => mapsLines().filter((l) => l.endsWith(' ' + real)).length
-const fds = () => fs.readdirSync('/proc/self/fd').sort((a, b) => a - b)
-const fileFds = () => fds().filter((fd) => {
-  try { return fs.readlinkSync('/proc/self/fd/' + fd) === real } catch { return false }
-}).length
-const report = (value) => process.stdout.write(JSON.stringify(value) + '\\n')
-`
-
-/** Runs `code` after PRELUDE in a child, asserts it exited 0 without a signal, returns its report. */
-function child<T>(t: ExecutionContext, code: string, file: string, opts: { args?: string[]; timeout: number }): T {
+/** Runs `code` in a child (see ./child), logging how long it ran; asserts it exited cleanly, returns its report. */
+function timedChild<T>(t: ExecutionContext, code: string, file: string, opts: { args?: string[]; timeout: number }): T {
   const started = Date.now()
-  const r = runChild(PRELUDE + code, { args: opts.args, env: { MAP_FILE: file }, timeout: opts.timeout })
+  const r = runChild(code, { args: opts.args, file, timeout: opts.timeout })
   t.log(`child ran ${((Date.now() - started) / 1000).toFixed(1)} s (stderr ${r.stderr.length} bytes)`)
-  t.is(r.signal, null, `child killed by ${r.signal}\n${r.stderr.slice(-4000)}`)
-  t.is(r.status, 0, `child exited ${r.status}\n${r.stderr.slice(-4000)}`)
-  const last = r.stdout.trim().split('\n').at(-1) ?? ''
-  return JSON.parse(last) as T
+  exitedCleanly(t, r)
+  return lastReport<T>(r)
 }
 
 interface Sample {
@@ -51,7 +32,7 @@ interface Sample {
 
 test("1,000,000 synchronous openSync + bytes + close cycles leave the file's entries in /proc/self/maps and /proc/self/fd as they began, each close() unmapping its range", (t) => {
   const file = tempFile(4096, 'million.bin', dir)
-  const r = child<{ samples: Sample[]; sum: number; ms: number; liveMapsAtEnd: number }>(
+  const r = timedChild<{ samples: Sample[]; sum: number; ms: number; liveMapsAtEnd: number }>(
     t,
     `
     const CYCLES = 1_000_000
@@ -110,7 +91,7 @@ test("1,000,000 synchronous openSync + bytes + close cycles leave the file's ent
 
 test('100,000 maps never closed are unmapped once collected, with a MEMMAP_UNCLOSED warning naming the file', (t) => {
   const file = tempFile(4096, 'never-closed.bin', dir)
-  const r = child<{
+  const r = timedChild<{
     opened: number
     failure: { cycle: number; code: unknown; message: string; liveMaps: number; fileMaps: number; fileFds: number; maxMapCount: string; nofile: string } | null
     sum: number
@@ -151,14 +132,14 @@ test('100,000 maps never closed are unmapped once collected, with a MEMMAP_UNCLO
           const limits = fs.readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max open files'))
           failure = {
             cycle, code: e.code, message: String(e.message), liveMaps: require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters().liveMaps,
-            fileMaps: fileMaps(), fileFds: fileFds(),
+            fileMaps: fileMaps().length, fileFds: fileFds(),
             maxMapCount: fs.readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim(), nofile: String(limits),
           }
           break
         }
         if (cycle % 1000 === 0) {
           maxLiveMaps = Math.max(maxLiveMaps, require(process.env.MEMMAP_ROOT + '/dist/native.js').native.counters().liveMaps)
-          maxFileMaps = Math.max(maxFileMaps, fileMaps())
+          maxFileMaps = Math.max(maxFileMaps, fileMaps().length)
           maxFileFds = Math.max(maxFileFds, fileFds())
           await new Promise(setImmediate)
         }
@@ -168,13 +149,13 @@ test('100,000 maps never closed are unmapped once collected, with a MEMMAP_UNCLO
       // them: poll (gc, then give the loop 10 ms) until the file is gone, for up to 60 s.
       let gcRounds = 0
       const deadline = Date.now() + 60_000
-      for (; (fileMaps() > 0 || fileFds() > 0) && Date.now() < deadline; gcRounds++) {
+      for (; (fileMaps().length > 0 || fileFds() > 0) && Date.now() < deadline; gcRounds++) {
         gc()
         await new Promise((resolve) => setTimeout(resolve, 10))
       }
       report({
         opened, failure, sum, maxLiveMaps, maxFileMaps, maxFileFds, ms, gcRounds,
-        fileMapsAfter: fileMaps(), fileFdsAfter: fileFds(), warnings, warning,
+        fileMapsAfter: fileMaps().length, fileFdsAfter: fileFds(), warnings, warning,
       })
     })()
     `,

@@ -8,7 +8,8 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { allocate, openSync, type Advice, type OpenOptions } from '..'
-import { python, ROOT, runChild } from './helpers'
+import { type ChildOptions, exitedCleanly, killedBy, lastReport, runChild } from './child'
+import { python, ROOT } from './helpers'
 import { withKernelSetting } from './kernel-setting'
 
 const PAGE = 4096
@@ -51,18 +52,23 @@ function parseSmaps(text = fs.readFileSync('/proc/self/smaps', 'utf8')): Vma[] {
 const vmasOf = (file: string, text?: string) => parseSmaps(text).filter((v) => v.path === fs.realpathSync(file))
 const sumKb = (vmas: Vma[], field: string) => vmas.reduce((sum, v) => sum + (v.kb[field] ?? 0), 0)
 
-/** Runs `body` in a child with `memmap`, `fs`, `kb(field)` (/proc/self/status) and `smaps()`; parses its `out`. */
-function child(body: string, opts: Parameters<typeof runChild>[1] = {}) {
+/**
+ * Runs `body` (an async function body) in a child (see ./child) that also has `kb(field)`
+ * (/proc/self/status) and `smaps()` (all of /proc/self/smaps); `out` is the object the body fills,
+ * reported when it ends.
+ */
+function child(body: string, opts: ChildOptions = {}) {
   const code = String.raw`
-    const fs = require('fs')
-    const memmap = require(process.env.MEMMAP_ROOT)
-    const kb = (f) => Number(new RegExp('^' + f + ':\\s+(\\d+) kB', 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'))[1])
+    const kb = statusKb
     const smaps = () => fs.readFileSync('/proc/self/smaps', 'utf8')
     const out = {}
-    Promise.resolve().then(async () => { ${body} }).then(() => process.stdout.write(JSON.stringify(out)), (e) => { console.error(e); process.exit(70) })
+    reportAsync(async () => {
+      ${body}
+      return out
+    })
   `
   const r = runChild(code, { timeout: 60_000, ...opts })
-  return { ...r, out: (r.status === 0 && r.stdout ? JSON.parse(r.stdout) : {}) as any }
+  return { ...r, out: (r.status === 0 ? lastReport(r) : {}) as any }
 }
 
 let big: string | undefined
@@ -78,27 +84,35 @@ function bigFile(): string {
 // of its own smaps entries (pages copied privately), so that is what these tests assert.
 test("populate: true maps every page of a 1 GiB 'read' map and adds no anonymous memory (its smaps: Rss 1 GiB, Anonymous 0 kB), in openSync and open", (t) => {
   const file = bigFile()
-  const r = child(String.raw`
+  const r = child(
+    String.raw`
     for (const how of ['openSync', 'open']) {
       const before = kb('RssAnon')
       const map = await memmap[how](process.env.FILE, { populate: true })
       out[how] = { rssAnon: kb('RssAnon') - before, smaps: smaps() }
       map.close()
     }
-  `, { env: { FILE: file } })
-  t.is(r.status, 0, r.stderr)
+  `,
+    { env: { FILE: file } },
+  )
+  exitedCleanly(t, r)
   for (const how of ['openSync', 'open']) {
     const vmas = vmasOf(file, r.out[how].smaps)
     t.log(`${how}: RssAnon +${r.out[how].rssAnon} kB, map Rss ${sumKb(vmas, 'Rss')} kB, Anonymous ${sumKb(vmas, 'Anonymous')} kB`)
     t.is(sumKb(vmas, 'Rss'), GIB / 1024, 'every page is mapped')
     t.is(sumKb(vmas, 'Anonymous'), 0, 'no page was copied into private memory: the map adds 0 kB to RssAnon')
-    t.deepEqual(vmas.map((v) => v.size), [GIB], 'one 1 GiB mapping of the file')
+    t.deepEqual(
+      vmas.map((v) => v.size),
+      [GIB],
+      'one 1 GiB mapping of the file',
+    )
   }
 })
 
 test("lock() of a 1 GiB 'read' map raises VmLck by the locked size and adds no anonymous memory (its smaps: Anonymous 0 kB); unlock() lowers VmLck back", (t) => {
   const file = bigFile()
-  const r = child(String.raw`
+  const r = child(
+    String.raw`
     const map = memmap.openSync(process.env.FILE)
     const lck = kb('VmLck'), anon = kb('RssAnon')
     map.lock()
@@ -109,14 +123,20 @@ test("lock() of a 1 GiB 'read' map raises VmLck by the locked size and adds no a
     map.lock(range), (out.range = kb('VmLck') - lck)
     map.unlock(range), (out.rangeUnlocked = kb('VmLck') - lck)
     map.close()
-  `, { env: { FILE: file } })
-  t.is(r.status, 0, r.stderr)
+  `,
+    { env: { FILE: file } },
+  )
+  exitedCleanly(t, r)
   const vmas = vmasOf(file, r.out.whole.smaps)
   t.log(`lock(): VmLck +${r.out.whole.vmLck} kB, RssAnon +${r.out.whole.rssAnon} kB, smaps Locked ${sumKb(vmas, 'Locked')} kB`)
   t.is(r.out.whole.vmLck, GIB / 1024)
   t.is(sumKb(vmas, 'Locked'), GIB / 1024, 'every page is resident and locked')
   t.is(sumKb(vmas, 'Anonymous'), 0, 'no page was copied into private memory: the map adds 0 kB to RssAnon')
-  t.deepEqual(vmas.map((v) => v.size), [GIB], 'one 1 GiB mapping of the file')
+  t.deepEqual(
+    vmas.map((v) => v.size),
+    [GIB],
+    'one 1 GiB mapping of the file',
+  )
   t.deepEqual([r.out.unlocked, r.out.range, r.out.rangeUnlocked], [0, 64 * 1024 + 4, 0], 'an unaligned 64 MiB range locks the 16385 pages it touches')
 })
 
@@ -137,15 +157,18 @@ for (const limit of [0, 64 * 1024]) {
     const [caps, oracle] = python3.trim().split(' ')
     t.is(ipcLockEffective(caps), 0n)
     t.not(oracle, 'OK')
-    const r = child(String.raw`
+    const r = child(
+      String.raw`
       out.capEff = /^CapEff:\s+(\w+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]
       const map = memmap.openSync(process.env.FILE)
       try { map.lock() } catch (e) { out.error = { isError: e instanceof Error, code: e.code, errno: e.errno, syscall: e.syscall } }
       out.vmLck = kb('VmLck')
       if (Number(process.env.LIMIT) > 0) { map.lock({ length: Number(process.env.LIMIT) / 2 }); out.within = kb('VmLck') }
       map.close()
-    `, { prefix: noIpcLock(limit), env: { FILE: file, LIMIT: String(limit) } })
-    t.is(r.status, 0, r.stderr)
+    `,
+      { prefix: noIpcLock(limit), env: { FILE: file, LIMIT: String(limit) } },
+    )
+    exitedCleanly(t, r)
     t.is(ipcLockEffective(r.out.capEff), 0n, 'CAP_IPC_LOCK is not effective in the child')
     const errno = (constants.errno as Record<string, number>)[oracle]
     t.deepEqual(r.out.error, { isError: true, code: oracle, errno: -errno, syscall: 'mlock' })
@@ -155,7 +178,11 @@ for (const limit of [0, 64 * 1024]) {
   })
 }
 
-for (const [advice, flag] of [['random', 'rr'], ['sequential', 'sr'], ['hugepage', 'hg']] as const) {
+for (const [advice, flag] of [
+  ['random', 'rr'],
+  ['sequential', 'sr'],
+  ['hugepage', 'hg'],
+] as const) {
   test(`advice '${advice}' sets the VmFlag '${flag}' on the map, by the open option and by advise()`, (t) => {
     const file = fileOf(Buffer.alloc(3 * PAGE, 1))
     const flags = () => vmasOf(file).map((v) => v.flags.includes(flag))
@@ -166,7 +193,15 @@ for (const [advice, flag] of [['random', 'rr'], ['sequential', 'sr'], ['hugepage
     using map = openSync(file)
     t.deepEqual(flags(), [false])
     map.advise(advice, { offset: PAGE + 1, length: 1 })
-    t.deepEqual(vmasOf(file).map((v) => [v.size, v.flags.includes(flag)]), [[PAGE, false], [PAGE, true], [PAGE, false]], 'a range advises its pages')
+    t.deepEqual(
+      vmasOf(file).map((v) => [v.size, v.flags.includes(flag)]),
+      [
+        [PAGE, false],
+        [PAGE, true],
+        [PAGE, false],
+      ],
+      'a range advises its pages',
+    )
     map.advise(advice)
     t.deepEqual(flags(), [true])
     if (advice !== 'hugepage') {
@@ -182,7 +217,10 @@ test("advise('dontneed') throws ERR_MMAP_UNSUPPORTED on 'copy-on-write' and allo
   cow.write(Buffer.from('private'), PAGE)
   using anon = allocate(2 * PAGE)
   anon.write(Buffer.from('anonymous'), PAGE)
-  for (const [map, text] of [[cow, 'private'], [anon, 'anonymous']] as const) {
+  for (const [map, text] of [
+    [cow, 'private'],
+    [anon, 'anonymous'],
+  ] as const) {
     t.throws(() => map.advise('dontneed'), { instanceOf: Error, code: 'ERR_MMAP_UNSUPPORTED' })
     t.throws(() => map.advise('dontneed', { offset: PAGE, length: 1 }), { instanceOf: Error, code: 'ERR_MMAP_UNSUPPORTED' })
     t.is(map.read(PAGE, text.length).toString(), text)
@@ -193,7 +231,8 @@ test("advise('dontneed') throws ERR_MMAP_UNSUPPORTED on 'copy-on-write' and allo
 test("advise('dontneed') on a 'read' map reverts stray writes to the file's bytes, range by range (child)", (t) => {
   const original = Buffer.from(Array.from({ length: 3 * PAGE }, (_, i) => (i * 131) & 0xff))
   const file = fileOf(original)
-  const r = child(String.raw`
+  const r = child(
+    String.raw`
     const map = memmap.openSync(process.env.FILE)
     const bytes = map.bytes
     const state = () => [bytes[10], bytes[2 * 4096 + 5], smaps()]
@@ -201,8 +240,10 @@ test("advise('dontneed') on a 'read' map reverts stray writes to the file's byte
     map.advise('dontneed', { offset: 2 * 4096, length: 4096 }), (out.range = state())
     map.advise('dontneed'), (out.whole = state())
     map.close()
-  `, { env: { FILE: file } })
-  t.is(r.status, 0, r.stderr)
+  `,
+    { env: { FILE: file } },
+  )
+  exitedCleanly(t, r)
   const [a, b] = [original[10], original[2 * PAGE + 5]]
   const anonymousKb = (text: string) => sumKb(vmasOf(file, text), 'Anonymous')
   t.deepEqual([...r.out.stray.slice(0, 2), anonymousKb(r.out.stray[2])], [a ^ 0xff, b ^ 0xff, 8], 'two pages copied privately')
@@ -239,7 +280,11 @@ test('residency() is near 0 after posix_fadvise DONTNEED, total after touching e
 test('residency() is exact for root and for a user who owns or may write the file, and not for one who may only read it', (t) => {
   const base = dir('/var/tmp')
   fs.chmodSync(base, 0o711) // others may reach the files, not list or read the directory
-  for (const [name, mode] of [['rootReadOnly', 0o644], ['rootWritable', 0o666], ['ownedReadOnly', 0o444]] as const) {
+  for (const [name, mode] of [
+    ['rootReadOnly', 0o644],
+    ['rootWritable', 0o666],
+    ['ownedReadOnly', 0o444],
+  ] as const) {
     fs.chmodSync(fileOf(Buffer.alloc(4 * PAGE, 1), base, name), mode)
     python(EVICT, [path.join(base, name)])
     t.is(fincorePages(path.join(base, name)), 0)
@@ -247,15 +292,18 @@ test('residency() is exact for root and for a user who owns or may write the fil
   fs.chownSync(path.join(base, 'ownedReadOnly'), 65534, 65534)
   using asRoot = openSync(path.join(base, 'rootReadOnly'))
   t.deepEqual(asRoot.residency(), { resident: 0, total: 4, exact: true })
-  const r = child(String.raw`
+  const r = child(
+    String.raw`
     out.uid = process.getuid()
     for (const name of ['rootReadOnly', 'rootWritable', 'ownedReadOnly']) {
       const map = memmap.openSync(process.env.DIR + '/' + name)
       out[name] = map.residency()
       map.close()
     }
-  `, { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { DIR: base } })
-  t.is(r.status, 0, r.stderr)
+  `,
+    { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { DIR: base } },
+  )
+  exitedCleanly(t, r)
   t.is(r.out.uid, 65534)
   // Linux reports every page of a file the caller may neither write nor owns as resident.
   t.deepEqual(r.out.rootReadOnly, { resident: 4, total: 4, exact: false }, 'fincore says 0: the count is not the page cache')
@@ -279,14 +327,17 @@ test('allocate(n) is zero-filled, writable, read-write and has no path', (t) => 
 
 test('allocate(n, { hugePages: true }) reports the huge pages /proc/self/smaps shows (child)', (t) => {
   // The mapping is found by its address (a test-build hook), never by what else the runtime mapped.
-  const r = child(String.raw`
+  const r = child(
+    String.raw`
     const hooks = require(process.env.MEMMAP_ROOT + '/native-test/binding.js')
     const map = memmap.allocate(8 * 1048576, { hugePages: true })
     out.address = hooks.lastMappedAddress()
     map.bytes.fill(1), (out.hugePages = map.hugePages), (out.smaps = smaps())
     map.close()
-  `, { env: { MEMMAP_TEST_BINDING: '1' } })
-  t.is(r.status, 0, r.stderr)
+  `,
+    { env: { MEMMAP_TEST_BINDING: '1' } },
+  )
+  exitedCleanly(t, r)
   const start = (r.out.address as number).toString(16)
   const fresh = parseSmaps(r.out.smaps).filter((v) => v.range.split('-')[0] === start)
   t.is(fresh.length, 1, `the mapping at 0x${start}`)
@@ -310,7 +361,8 @@ test('with a hugetlb pool, allocate(n, { hugePages: true }) of any length is hug
   // 16 MiB of 2 MiB pages, for this test only: restored even if the test is killed.
   withKernelSetting(knob, String(Number(previous) + 8), () => {
     t.true(Number(fs.readFileSync(knob, 'utf8')) >= Number(previous) + 4, 'the kernel reserved huge pages')
-    const r = child(String.raw`
+    const r = child(
+      String.raw`
       const hugetlb = () => smaps().split(/\n(?=[0-9a-f]+-)/).filter((e) => /^VmFlags:.*\bht\b/m.test(e)).length
       out.rows = JSON.parse(process.env.LENGTHS).map((n) => {
         const base = hugetlb()
@@ -322,8 +374,10 @@ test('with a hugetlb pool, allocate(n, { hugePages: true }) of any length is hug
         row.afterClose = hugetlb() - base
         return row
       })
-    `, { env: { LENGTHS: JSON.stringify([2 * MIB, 4 * MIB, 3 * MIB, PAGE + 1]) } })
-    t.is(r.status, 0, r.stderr)
+    `,
+      { env: { LENGTHS: JSON.stringify([2 * MIB, 4 * MIB, 3 * MIB, PAGE + 1]) } },
+    )
+    exitedCleanly(t, r)
     for (const row of r.out.rows) {
       t.deepEqual(row, { n: row.n, hugePages: 'hugetlb', zero: true, mapped: 1, filled: true, afterClose: 0 }, `allocate(${row.n})`)
     }
@@ -344,12 +398,12 @@ test("a store through a view after protect('read') dies with SIGSEGV; protect('r
     map.close()
   `
   const crash = child(body(false), { env: { FILE: file } })
-  t.is(crash.signal, 'SIGSEGV', `status ${crash.status}: ${crash.stderr}`)
+  killedBy(t, crash, 'SIGSEGV', "the store after protect('read') faults")
   t.true(crash.stderr.includes('read 3'), 'reads still work')
   t.false(crash.stderr.includes('stored'))
   t.true(fs.readFileSync(file).equals(Buffer.alloc(2 * PAGE, 3)))
   const restored = child(body(true), { env: { FILE: file } })
-  t.deepEqual([restored.status, restored.signal], [0, null], restored.stderr)
+  exitedCleanly(t, restored)
   t.is(fs.readFileSync(file)[PAGE + 1], 9)
   for (const mode of ['read', 'copy-on-write'] as const) {
     using map = openSync(file, { mode })

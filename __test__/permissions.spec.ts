@@ -5,7 +5,8 @@
 import * as fs from 'node:fs'
 import test from 'ava'
 
-import { runChild, tempFile } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { tempFile } from './helpers'
 
 const WITHOUT_DAC = ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search']
 
@@ -48,8 +49,7 @@ test("'read-write' on a 0444 file fails like fs.openSync(path, 'r+') without lea
     `,
     { prefix: WITHOUT_DAC },
   )
-  t.is(child.status, 0, child.stderr)
-  t.is(child.signal, null)
+  exitedCleanly(t, child)
   const r = JSON.parse(child.stdout) as {
     capEff: string
     fsError: Captured | null

@@ -1,4 +1,4 @@
-// prefetch(range?, { signal }) pages a range in on the thread pool (issue 16). Oracles: the
+// prefetch(range?, { signal }) pages a range in on the thread pool. Oracles: the
 // kernel's own accounting of the mapping (/proc/self/smaps: Rss, and Anonymous for private copies)
 // beside residency(); a file made cold first with python3's os.posix_fadvise(POSIX_FADV_DONTNEED).
 // close() during a prefetch and a file truncated under one run in child processes.
@@ -9,7 +9,8 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { openSync } from '..'
-import { runChild, tempDir } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { tempDir } from './helpers'
 
 const KIB = 1024
 const MIB = 1 << 20
@@ -61,7 +62,7 @@ test("prefetch() of a cold file resolves with every page resident and mapped, an
   t.deepEqual(after, { resident: after.total, total: Math.ceil(size / 4096), exact: true })
   t.true(kernel.rss >= size, `the kernel maps every page of the range in (Rss ${kernel.rss})`)
   t.is(kernel.anonymous, 0, 'read faults only: no page was copied into private memory')
-  t.true(map.read(size - 100, 100).equals(fs.readFileSync(file).subarray(size - 100)), 'the bytes are the file\'s')
+  t.true(map.read(size - 100, 100).equals(fs.readFileSync(file).subarray(size - 100)), "the bytes are the file's")
 })
 
 test('prefetch(range) pages in that range: residency(range) is full, and the map shows less than the whole file', async (t) => {
@@ -113,7 +114,12 @@ test('prefetch() range and option errors carry codes and reject before any work'
   const cases: [unknown, unknown, string, RegExp][] = [
     [{ offset: 10_001 }, undefined, 'ERR_OUT_OF_RANGE', /^Expected `range\.offset` to be at most 10000, got 10001 \(number\)$/],
     [{ offset: 0, length: 10_001 }, undefined, 'ERR_OUT_OF_RANGE', /^Expected `range\.length` to be at most 10000 /],
-    [{ offset: 9000, length: 1001 }, undefined, 'ERR_OUT_OF_RANGE', /^Expected `range\.length` to be at most 1000 \(the map's 10000 bytes from range\.offset 9000\), got 1001 \(number\)$/],
+    [
+      { offset: 9000, length: 1001 },
+      undefined,
+      'ERR_OUT_OF_RANGE',
+      /^Expected `range\.length` to be at most 1000 \(the map's 10000 bytes from range\.offset 9000\), got 1001 \(number\)$/,
+    ],
     [{ offset: -1 }, undefined, 'ERR_OUT_OF_RANGE', /`range\.offset`/],
     [{ offset: 1.5 }, undefined, 'ERR_OUT_OF_RANGE', /`range\.offset`/],
     [{ offset: '1' }, undefined, 'ERR_INVALID_ARG_TYPE', /`range\.offset`/],
@@ -124,7 +130,11 @@ test('prefetch() range and option errors carry codes and reject before any work'
   ]
   for (const [range, options, code, message] of cases) {
     const Class = code === 'ERR_OUT_OF_RANGE' ? RangeError : TypeError
-    await t.throwsAsync(map.prefetch(range as never, options as never), { instanceOf: Class, code, message }, JSON.stringify({ range, options }, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)))
+    await t.throwsAsync(
+      map.prefetch(range as never, options as never),
+      { instanceOf: Class, code, message },
+      JSON.stringify({ range, options }, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+    )
   }
   map.close()
   await t.throwsAsync(map.prefetch(), { code: 'ERR_MMAP_CLOSED' })
@@ -157,10 +167,16 @@ test('close() during a pending prefetch() does not crash, and no mapping is left
     })
   `
   const r = runChild(code, { timeout: 120_000, env: { UV_THREADPOOL_SIZE: '1' } })
-  t.is(r.signal, null, `the child was killed by ${r.signal}: ${r.stderr}`)
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   type Look = { live: number; file: number; range: string }
-  const o = JSON.parse(r.stdout) as { outcome: { fulfilled: boolean; code?: string }; closeError?: string; before: number; during: Look; after: Look; closed: boolean }
+  const o = JSON.parse(r.stdout) as {
+    outcome: { fulfilled: boolean; code?: string }
+    closeError?: string
+    before: number
+    during: Look
+    after: Look
+    closed: boolean
+  }
   t.log(o)
   t.is(o.closeError, undefined, 'close() during the prefetch does not throw')
   t.true(o.closed)
@@ -168,9 +184,13 @@ test('close() during a pending prefetch() does not crash, and no mapping is left
   // Bun runs Node-API tasks on a pool of its own, so there the task may have ended already.
   const ended = { live: o.before, file: 0, range: 'unmapped' }
   if (!process.versions.bun || o.during.file === 1) {
-    t.deepEqual(o.during, { live: o.before + 1, file: 1, range: 'file' }, 'while the task runs, its pages stay the file\'s (SPEC §4.1)')
+    t.deepEqual(o.during, { live: o.before + 1, file: 1, range: 'file' }, "while the task runs, its pages stay the file's (SPEC §4.1)")
   } else t.deepEqual(o.during, ended)
-  t.deepEqual(o.after, { live: o.before, file: 0, range: 'unmapped' }, 'once the prefetch settles the range is unmapped and stats().liveMaps is back where it was')
+  t.deepEqual(
+    o.after,
+    { live: o.before, file: 0, range: 'unmapped' },
+    'once the prefetch settles the range is unmapped and stats().liveMaps is back where it was',
+  )
 })
 
 test('prefetch() of a file truncated under the map rejects with ERR_MMAP_TRUNCATED instead of faulting (child)', (t) => {
@@ -187,7 +207,6 @@ test('prefetch() of a file truncated under the map rejects with ERR_MMAP_TRUNCAT
     })
   `
   const r = runChild(code)
-  t.is(r.signal, null, `the child was killed by ${r.signal}: ${r.stderr}`)
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   t.deepEqual(JSON.parse(r.stdout), { whole: 'ERR_MMAP_TRUNCATED', below: 'resolved' })
 })

@@ -4,7 +4,8 @@ import * as fs from 'node:fs'
 import test from 'ava'
 
 import { openSync, type MappedFile, type Mode } from '..'
-import { mapsLines, runChild, tempFile } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { mapsLines, tempFile } from './helpers'
 
 const MiB = 1024 * 1024
 const SIZES = [0, 1, 4095, 4096, 4097, 10 * MiB]
@@ -121,8 +122,7 @@ const readsLikeFs = test.macro({
     }
     t.throws(() => openSync(file, { offset, length: remaining + 1 }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
   },
-  title: (_, size, offset) =>
-    `bytes, view, dataView and Buffer views of a ${size}-byte file at offset ${offset} equal fs.readFileSync for every length`,
+  title: (_, size, offset) => `bytes, view, dataView and Buffer views of a ${size}-byte file at offset ${offset} equal fs.readFileSync for every length`,
 })
 
 const rejectsOffsetPastEnd = test.macro({
@@ -196,8 +196,7 @@ test('reading 10 MiB through map.bytes adds no anonymous memory: its smaps shows
     `,
     { args: ['--expose-gc'] },
   )
-  t.is(child.status, 0, child.stderr)
-  t.is(child.signal, null)
+  exitedCleanly(t, child)
   const r = JSON.parse(child.stdout) as Record<string, number>
   t.is(r.total, expectedSum)
   t.log(`process RssAnon moved by ${r.anonAfter - r.anonBefore} kB (runtime included)`)

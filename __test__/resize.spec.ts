@@ -218,5 +218,8 @@ test("remap() on a 'read' map follows a file that another process appends to", (
   assertDetached(t, views)
   t.is(map.read(5000 + appended.length, line.length).toString(), line)
   t.is(map.lastIndexOf('event 2'), 5000 + appended.length)
-  t.true(first.every((v) => v.buffer.byteLength === 0), 'views from before every remap are detached')
+  t.true(
+    first.every((v) => v.buffer.byteLength === 0),
+    'views from before every remap are detached',
+  )
 })

@@ -8,7 +8,8 @@ import test from 'ava'
 
 import * as memmap from '..'
 import { allocate, openSync } from '..'
-import { runChild, runtimeBinary, tempDir, tempFile } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { runtimeBinary, tempDir, tempFile } from './helpers'
 
 const PAGE = 4096
 const dir = tempDir('memmap-edges-')
@@ -45,9 +46,9 @@ test('after view.buffer.transfer(), view(), dataView() and buffer build new buff
     map.close()
     process.stdout.write(JSON.stringify(out))
   `,
-    { node, env: { FILE: file } },
+    { runtime: node, env: { FILE: file } },
   )
-  t.deepEqual([r.status, r.signal], [0, null], r.stderr)
+  exitedCleanly(t, r)
   t.deepEqual(JSON.parse(r.stdout), { view: '89ab', dataView: '4'.charCodeAt(0), buffer: 4096 - 3, bytes: '345', moved: true })
 })
 
@@ -112,7 +113,7 @@ test('a map dropped without close() on the main thread warns there (MEMMAP_UNCLO
   `,
     { args: process.versions.bun ? [] : ['--expose-gc'], env: { FILE: file } },
   )
-  t.deepEqual([r.status, r.signal], [0, null], r.stderr)
+  exitedCleanly(t, r)
   const { warned } = JSON.parse(r.stdout) as { warned: string | null }
   t.true(warned?.includes(file), `warned: ${warned}`)
 })
@@ -138,18 +139,34 @@ test('offset: -0 gives map.offset 0, not -0', (t) => {
   t.true(Object.is(map.offset, 0))
 })
 
-test('argument errors read one way, in the caller\'s names, units and values, from JS and from native checks', (t) => {
+test("argument errors read one way, in the caller's names, units and values, from JS and from native checks", (t) => {
   const file = newFile(8192)
   using map = openSync(file)
   const cases: [() => unknown, string, string][] = [
-    [() => openSync(file, { offset: 9007199254740991 }), 'ERR_OUT_OF_RANGE', 'Expected `offset` to be at most the file size 8192, got 9007199254740991 (number)'],
+    [
+      () => openSync(file, { offset: 9007199254740991 }),
+      'ERR_OUT_OF_RANGE',
+      'Expected `offset` to be at most the file size 8192, got 9007199254740991 (number)',
+    ],
     [() => openSync(file, { offset: 10000n }), 'ERR_OUT_OF_RANGE', 'Expected `offset` to be at most the file size 8192, got 10000n (bigint)'],
-    [() => openSync(file, { offset: 4096, length: 4097 }), 'ERR_OUT_OF_RANGE', 'Expected `length` to be at most 4096 (the file size 8192 from offset 4096), got 4097 (number)'],
+    [
+      () => openSync(file, { offset: 4096, length: 4097 }),
+      'ERR_OUT_OF_RANGE',
+      'Expected `length` to be at most 4096 (the file size 8192 from offset 4096), got 4097 (number)',
+    ],
     [() => map.read(8192, 1), 'ERR_OUT_OF_RANGE', "Expected `length` to be at most 0 (the map's 8192 bytes from byteOffset 8192), got 1 (number)"],
     [() => map.read(8193n, 0), 'ERR_OUT_OF_RANGE', 'Expected `byteOffset` to be at most 8192, got 8193n (bigint)'],
-    [() => map.view(Int32Array, 4096, 1025), 'ERR_OUT_OF_RANGE', "Expected `length` to be at most 1024 elements of 4 bytes (the map's 8192 bytes from byteOffset 4096), got 1025 (number)"],
+    [
+      () => map.view(Int32Array, 4096, 1025),
+      'ERR_OUT_OF_RANGE',
+      "Expected `length` to be at most 1024 elements of 4 bytes (the map's 8192 bytes from byteOffset 4096), got 1025 (number)",
+    ],
     [() => map.indexOf(1, 2n ** 60n), 'ERR_OUT_OF_RANGE', 'Expected `fromOffset` to be a safe integer, got 1152921504606846976n (bigint)'],
-    [() => map.flushSync({ offset: 1, length: 8192 }), 'ERR_OUT_OF_RANGE', "Expected `range.length` to be at most 8191 (the map's 8192 bytes from range.offset 1), got 8192 (number)"],
+    [
+      () => map.flushSync({ offset: 1, length: 8192 }),
+      'ERR_OUT_OF_RANGE',
+      "Expected `range.length` to be at most 8191 (the map's 8192 bytes from range.offset 1), got 8192 (number)",
+    ],
   ]
   for (const [fn, code, message] of cases) {
     t.like(thrown(fn), { name: 'RangeError', code, message })
@@ -169,15 +186,30 @@ test('hostile TypedArray subclasses and a patched Symbol.hasInstance get documen
       super()
     }
   }
-  t.like(thrown(() => map.view(Refusing, 8, 1)), { code: 'ERR_INVALID_ARG_VALUE' })
-  t.like(thrown(() => map.view(Object as never)), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.like(
+    thrown(() => map.view(Refusing, 8, 1)),
+    { code: 'ERR_INVALID_ARG_VALUE' },
+  )
+  t.like(
+    thrown(() => map.view(Object as never)),
+    { code: 'ERR_INVALID_ARG_TYPE' },
+  )
   const original = Object.getOwnPropertyDescriptor(Uint8Array, Symbol.hasInstance)
   Object.defineProperty(Uint8Array, Symbol.hasInstance, { value: () => true, configurable: true })
   try {
     const fake = { byteLength: 4, length: 4, buffer: new ArrayBuffer(4), byteOffset: 0 }
-    t.like(thrown(() => map.readInto(fake as never)), { code: 'ERR_INVALID_ARG_TYPE' })
-    t.like(thrown(() => map.write(fake as never)), { code: 'ERR_INVALID_ARG_TYPE' })
-    t.like(thrown(() => map.indexOf(fake as never)), { code: 'ERR_INVALID_ARG_TYPE' })
+    t.like(
+      thrown(() => map.readInto(fake as never)),
+      { code: 'ERR_INVALID_ARG_TYPE' },
+    )
+    t.like(
+      thrown(() => map.write(fake as never)),
+      { code: 'ERR_INVALID_ARG_TYPE' },
+    )
+    t.like(
+      thrown(() => map.indexOf(fake as never)),
+      { code: 'ERR_INVALID_ARG_TYPE' },
+    )
   } finally {
     if (original) Object.defineProperty(Uint8Array, Symbol.hasInstance, original)
     else delete (Uint8Array as { [Symbol.hasInstance]?: unknown })[Symbol.hasInstance]
@@ -189,10 +221,16 @@ test('hostile TypedArray subclasses and a patched Symbol.hasInstance get documen
 
 test('openSync() refuses an aborted signal with ABORT_ERR; protect() works on allocate() maps; _counters is not public', (t) => {
   const file = newFile(PAGE)
-  t.like(thrown(() => openSync(file, { signal: AbortSignal.abort() } as never)), { name: 'AbortError', code: 'ABORT_ERR' })
+  t.like(
+    thrown(() => openSync(file, { signal: AbortSignal.abort() } as never)),
+    { name: 'AbortError', code: 'ABORT_ERR' },
+  )
   using anon = allocate(PAGE)
   anon.protect('read')
-  t.like(thrown(() => anon.write(Buffer.from('x'))), { code: 'ERR_MMAP_READ_ONLY' })
+  t.like(
+    thrown(() => anon.write(Buffer.from('x'))),
+    { code: 'ERR_MMAP_READ_ONLY' },
+  )
   anon.protect('read-write')
   t.is(anon.write(Buffer.from('x')), 1)
   t.false('_counters' in memmap)

@@ -6,10 +6,11 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 
 import { allocate, openSync } from '..'
-import { python, ROOT, runChild, tempDir, tempFile } from './helpers'
+import { type ChildResult, exitedCleanly, lastReport, runChild } from './child'
+import { python, ROOT, tempDir, tempFile } from './helpers'
 import { withKernelSetting } from './kernel-setting'
 
 const PAGE = 4096
@@ -22,36 +23,18 @@ process.once('exit', () => fs.rmSync(diskDir, { recursive: true, force: true }))
 let count = 0
 const newFile = (data: Buffer | number, where = dir) => tempFile(data, `f${count++}.bin`, where)
 
-interface Outcome<T> {
-  status: number | null
-  signal: NodeJS.Signals | null
-  stderr: string
+interface Outcome<T> extends ChildResult {
   out: T
 }
 
 /**
- * Runs `body` (an async function body) in a child process of this runtime with `memmap`, `fs`,
- * `file` (env FILE) and `thrown(fn)` (the code `fn` throws, or null); `out` is what the body
- * returns, as JSON on the last stdout line.
+ * Runs `body` (an async function body) in a child process of this runtime (see ./child), with
+ * --expose-gc on Node; `file` is the `file` option, and `out` is what the body returns.
  */
-function child<T>(body: string, env: NodeJS.ProcessEnv = {}, prefix?: string[]): Outcome<T> {
-  const code = `
-    const memmap = require(process.env.MEMMAP_ROOT)
-    const fs = require('node:fs')
-    const file = process.env.FILE
-    const thrown = (fn) => { try { fn(); return null } catch (e) { return e.code ?? String(e) } }
-    const collect = globalThis.gc ?? (() => Bun.gc(true))
-    ;(async () => { ${body} })().then(
-      (out) => process.stdout.write('\\n' + JSON.stringify(out ?? null) + '\\n'),
-      (e) => { console.error(e); process.exit(70) })
-  `
-  const r = runChild(code, { args: process.versions.bun ? [] : ['--expose-gc'], env, prefix, timeout: 300_000 })
-  const last = r.stdout.trim().split('\n').at(-1) ?? ''
-  return { status: r.status, signal: r.signal, stderr: r.stderr, out: (r.status === 0 ? JSON.parse(last) : undefined) as T }
-}
-
-function exitedCleanly(t: ExecutionContext, r: Outcome<unknown>): void {
-  t.deepEqual([r.status, r.signal], [0, null], `child exited ${r.status} by ${r.signal}: ${r.stderr.slice(-2000)}`)
+function child<T>(body: string, opts: { file: string; env?: NodeJS.ProcessEnv; prefix?: string[] }): Outcome<T> {
+  const code = `reportAsync(async () => { ${body} })`
+  const r = runChild(code, { args: process.versions.bun ? [] : ['--expose-gc'], ...opts, timeout: 300_000 })
+  return { ...r, out: (r.status === 0 ? lastReport(r) : undefined) as T }
 }
 
 /** Keeps libuv's only pool thread busy (UV_THREADPOOL_SIZE=1), so a task queued next starts after the caller's next statements. */
@@ -65,21 +48,21 @@ test("protect('read') then write(), readInto() into its view, or write() after a
     const other = memmap.openSync(file)
     map.protect('read')
     const out = {
-      write: thrown(() => map.write(Buffer.from('x'), 0)),
-      readIntoView: thrown(() => other.readInto(map.view(Uint8Array, 0, 16), 0)),
-      readIntoPrefix: thrown(() => other.readInto(map.bytes.subarray(4095, 4097), 0)),
+      write: thrownCode(() => map.write(Buffer.from('x'), 0)),
+      readIntoView: thrownCode(() => other.readInto(map.view(Uint8Array, 0, 16), 0)),
+      readIntoPrefix: thrownCode(() => other.readInto(map.bytes.subarray(4095, 4097), 0)),
       readStill: map.read(1, 1)[0],
     }
     map.resize(2 * 4096)
-    out.writeAfterResize = thrown(() => map.write(Buffer.from('x'), 0))
+    out.writeAfterResize = thrownCode(() => map.write(Buffer.from('x'), 0))
     map.protect('read-write')
     out.writeAfterUnprotect = map.write(Buffer.from('y'), 5)
     const anon = memmap.allocate(4096)
     anon.protect('read')
-    out.anonymousWrite = thrown(() => anon.write(Buffer.from('z'), 0))
+    out.anonymousWrite = thrownCode(() => anon.write(Buffer.from('z'), 0))
     return out
   `,
-    { FILE: file },
+    { file },
   )
   exitedCleanly(t, r)
   t.deepEqual(r.out, {
@@ -107,10 +90,10 @@ test('a growing resize() that fails leaves the file at the size it had, not at o
     const kb = Number(/VmSize:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1])
     // Room for the runtime, none for 64 GiB more: mremap and mmap fail with ENOMEM.
     require('node:child_process').execFileSync('prlimit', ['--pid', String(process.pid), '--as=' + (kb * 1024 + 256 * 1048576)])
-    const code = thrown(() => map.resize(64 * 2 ** 30))
+    const code = thrownCode(() => map.resize(64 * 2 ** 30))
     return { code, length: map.length, same: map.read(0, 8192).equals(fs.readFileSync(file).subarray(0, 8192)) }
   `,
-    { FILE: file },
+    { file },
   )
   exitedCleanly(t, r)
   t.deepEqual(r.out, { code: 'ENOMEM', length: 8192, same: true })
@@ -161,7 +144,7 @@ test('flush() racing close() writes the pages back before it resolves (child; th
     await p
     return { flushed: true, liveMaps: memmap.stats().liveMaps }
   `,
-    { FILE: file, UV_THREADPOOL_SIZE: '1' },
+    { file, env: { UV_THREADPOOL_SIZE: '1' } },
   )
   exitedCleanly(t, r)
   t.deepEqual(r.out, { flushed: true, liveMaps: 0 })
@@ -190,7 +173,7 @@ test('indexOfAsync() racing close() or resize() answers from the file, not from 
     map.close()
     return { ...out, liveMaps: memmap.stats().liveMaps }
   `,
-    { FILE: file, UV_THREADPOOL_SIZE: '1' },
+    { file, env: { UV_THREADPOOL_SIZE: '1' } },
   )
   exitedCleanly(t, r)
   t.true(r.out.closed === -1 || r.out.closed === 'ERR_MMAP_CLOSED', `closed: ${String(r.out.closed)}`)
@@ -202,11 +185,14 @@ test('indexOfAsync() racing close() or resize() answers from the file, not from 
 // below it instead (restored even if the test is killed): the map limit then comes first, as it
 // does with a descriptor limit raised past 65,530.
 for (const variant of ['trackFile: false', 'a descriptor per map'] as const) {
-  test.serial(`100,000 maps opened and never closed in one synchronous loop (${variant}) end in ERR_MMAP_LIMIT, not an abort, and are released after gc (child)`, (t) => {
-    const file = newFile(PAGE)
-    const options = variant === 'trackFile: false' ? '{ trackFile: false }' : '{}'
-    const run = () => child<{ opened: number; limited: number; other: string[]; start: number[]; end: number[] }>(
-      `
+  test.serial(
+    `100,000 maps opened and never closed in one synchronous loop (${variant}) end in ERR_MMAP_LIMIT, not an abort, and are released after gc (child)`,
+    (t) => {
+      const file = newFile(PAGE)
+      const options = variant === 'trackFile: false' ? '{ trackFile: false }' : '{}'
+      const run = () =>
+        child<{ opened: number; limited: number; other: string[]; start: number[]; end: number[] }>(
+          `
       // The kernel mappings and descriptors of the test file: the runtime's own (its heap grew by
       // 100,000 objects) are not memmap's to give back.
       const real = fs.realpathSync(file)
@@ -231,16 +217,17 @@ for (const variant of ['trackFile: false', 'a descriptor per map'] as const) {
       await new Promise((resolve) => setImmediate(resolve))
       return { opened, limited, other: [...other], start, end: count() }
     `,
-      { FILE: file, NODE_NO_WARNINGS: '1' },
-    )
-    const r = variant === 'trackFile: false' ? run() : withKernelSetting('/proc/sys/vm/max_map_count', '16384', run)
-    exitedCleanly(t, r)
-    t.deepEqual(r.out.other, [], 'every open succeeded or threw ERR_MMAP_LIMIT')
-    t.is(r.out.opened + r.out.limited, 100_000)
-    t.true(r.out.limited > 0, 'the limit was reached')
-    t.deepEqual(r.out.start, [0, 0])
-    t.deepEqual(r.out.end, [0, 0], 'no mapping of the file and no descriptor on it is left after one gc() and one turn')
-  })
+          { file, env: { NODE_NO_WARNINGS: '1' } },
+        )
+      const r = variant === 'trackFile: false' ? run() : withKernelSetting('/proc/sys/vm/max_map_count', '16384', run)
+      exitedCleanly(t, r)
+      t.deepEqual(r.out.other, [], 'every open succeeded or threw ERR_MMAP_LIMIT')
+      t.is(r.out.opened + r.out.limited, 100_000)
+      t.true(r.out.limited > 0, 'the limit was reached')
+      t.deepEqual(r.out.start, [0, 0])
+      t.deepEqual(r.out.end, [0, 0], 'no mapping of the file and no descriptor on it is left after one gc() and one turn')
+    },
+  )
 }
 
 test('a shrinking resize() whose ftruncate fails (a sealed memfd) leaves map.length, the mapping and the file as they were (child of python3)', (t) => {
@@ -266,7 +253,9 @@ sys.stderr.write(r.stderr)
 print(r.returncode)
 print(r.stdout)
 `
-  const r = spawnSync('python3', ['-c', script, process.execPath, `const memmap = require(${JSON.stringify(ROOT)}); const fs = require('node:fs');` + code], { encoding: 'utf8' })
+  const r = spawnSync('python3', ['-c', script, process.execPath, `const memmap = require(${JSON.stringify(ROOT)}); const fs = require('node:fs');` + code], {
+    encoding: 'utf8',
+  })
   t.is(r.status, 0, r.stderr)
   const [status, json] = r.stdout.trim().split('\n')
   t.is(status, '0', r.stderr)

@@ -8,7 +8,8 @@ import * as path from 'node:path'
 import test from 'ava'
 
 import { openSync } from '..'
-import { runChild, tempDir } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { tempDir } from './helpers'
 
 const PAGE = 4096
 const MIB = 1 << 20
@@ -389,8 +390,7 @@ test('closing the map while indexOfAsync scans a large file does not crash, and 
     })
   `
   const r = runChild(code, { args: ['--expose-gc'], timeout: 60_000 })
-  t.is(r.signal, null, r.stderr)
-  t.is(r.status, 0, r.stderr)
+  exitedCleanly(t, r)
   const o = JSON.parse(r.stdout) as {
     fulfilled: boolean
     value?: number
@@ -439,16 +439,9 @@ test('a map used only through indexOf, lastIndexOf and indexOfAsync creates no e
     env: { FILE: h.file, LONG: LONG.toString('hex'), U16: JSON.stringify([...U16]), ABSENT_BYTE: String(ABSENT_BYTE) },
     timeout: 60_000,
   })
-  t.deepEqual([r.status, r.signal], [0, null], r.stderr)
+  exitedCleanly(t, r)
   const out = JSON.parse(r.stdout) as { before: [number, number]; after: [number, number]; results: number[] }
-  t.deepEqual(out.results, [
-    0,
-    h.data.indexOf('needle', 1),
-    h.data.length - 6,
-    h.data.lastIndexOf(LONG),
-    h.data.indexOf(needleBytes(U16)),
-    -1,
-  ])
+  t.deepEqual(out.results, [0, h.data.indexOf('needle', 1), h.data.length - 6, h.data.lastIndexOf(LONG), h.data.indexOf(needleBytes(U16)), -1])
   t.deepEqual(out.before, [0, 0], 'the child starts with no external buffer')
   t.deepEqual(out.after, out.before, 'no external buffer was created, none is alive')
 })

@@ -1,4 +1,4 @@
-// viewOrCopy(Type, byteOffset, length?) (issue 16): a zero-copy view where `offset + byteOffset`
+// viewOrCopy(Type, byteOffset, length?): a zero-copy view where `offset + byteOffset`
 // is aligned for Type, else an exact copy. Oracles: the file's bytes from fs.readFileSync decoded
 // with DataView (little-endian), and map.read for whether a store reaches the map's memory.
 import { randomBytes } from 'node:crypto'
@@ -72,7 +72,8 @@ test(`every TypedArray type (${TYPES.map(([T]) => T.name).join(', ')}) is a view
         if (copied === aligned) problems.push(`${label}: copied ${copied}`)
         if (!(array instanceof Type) || array.length !== count) problems.push(`${label}: not a ${Type.name} of ${count}`)
         const expected = decoded(disk, get, size, mapOffset + byteOffset, count)
-        if (!expected.every((v, i) => same(array[i], v))) problems.push(`${label}: [${[...(array as unknown as Iterable<unknown>)].join()}] != [${expected.join()}]`)
+        if (!expected.every((v, i) => same(array[i], v)))
+          problems.push(`${label}: [${[...(array as unknown as Iterable<unknown>)].join()}] != [${expected.join()}]`)
         // A store through the array: seen by map.read when it is a view of the map, not when a
         // copy. The map's bytes are then put back, so it keeps matching the file.
         const before = map.read(byteOffset, size)
@@ -95,7 +96,7 @@ test(`every TypedArray type (${TYPES.map(([T]) => T.name).join(', ')}) is a view
   t.true(fs.readFileSync(file).equals(disk), "'copy-on-write' stores never reached the file")
 })
 
-test('an aligned result shares the map\'s memory: a store through it is what map.read returns', (t) => {
+test("an aligned result shares the map's memory: a store through it is what map.read returns", (t) => {
   const file = dataFile()
   using map = openSync(file, { offset: 4, mode: 'copy-on-write' })
   const { array, copied } = map.viewOrCopy(Float64Array, 4, 2)
@@ -123,12 +124,24 @@ test('viewOrCopy errors carry the codes view() uses, aligned or not', (t) => {
   const file = dataFile()
   const map = openSync(file)
   for (const byteOffset of [SIZE - 4, SIZE - 3]) {
-    t.throws(() => map.viewOrCopy(Float32Array, byteOffset, 2), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE', message: /^Expected `length` to be at most [01] elements of 4 bytes \(the map's 4173 bytes from byteOffset/ }, `offset ${byteOffset}`)
+    t.throws(
+      () => map.viewOrCopy(Float32Array, byteOffset, 2),
+      {
+        instanceOf: RangeError,
+        code: 'ERR_OUT_OF_RANGE',
+        message: /^Expected `length` to be at most [01] elements of 4 bytes \(the map's 4173 bytes from byteOffset/,
+      },
+      `offset ${byteOffset}`,
+    )
   }
   for (const byteOffset of [SIZE + 1, SIZE + 2]) {
     t.throws(() => map.viewOrCopy(Float32Array, byteOffset), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE', message: /`byteOffset`/ })
   }
-  t.throws(() => map.viewOrCopy(Float32Array, -1), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE', message: /^Expected `byteOffset` to be a non-negative safe integer, got -1 \(number\)$/ })
+  t.throws(() => map.viewOrCopy(Float32Array, -1), {
+    instanceOf: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /^Expected `byteOffset` to be a non-negative safe integer, got -1 \(number\)$/,
+  })
   t.throws(() => map.viewOrCopy(Float32Array, 1, -1), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE', message: /`length`/ })
   t.throws(() => map.viewOrCopy(Float32Array, '1' as unknown as number), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
   t.throws(() => map.viewOrCopy(Array as never, 1), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /`Type`/ })

@@ -5,7 +5,8 @@ import * as fs from 'node:fs'
 import test from 'ava'
 
 import { openSync, type Mode } from '..'
-import { python, runChild, sha256, tempFile } from './helpers'
+import { exitedCleanly, runChild } from './child'
+import { python, sha256, tempFile } from './helpers'
 
 const PAGE = 4096
 
@@ -81,8 +82,7 @@ test("a stray write into a 'read' map in a child process exits 0 and leaves the 
     map.close()
     console.log(JSON.stringify({ flipped, float }))
   `)
-  t.is(child.status, 0, child.stderr)
-  t.is(child.signal, null)
+  exitedCleanly(t, child)
   t.deepEqual(JSON.parse(child.stdout), { flipped: true, float: 1 })
   t.deepEqual(unchanged(file), before)
 })

@@ -11,6 +11,8 @@ const SAMPLES = 7
 /**
  * @param {object} o
  * @param {string} o.url import.meta.url of the scenario file (its `--child` runs the JS side)
+ * @param {string} o.name the scenario's name (its key in benchmark/run.mjs and results.md)
+ * @param {string} o.title the title of its table
  * @param {number} o.size file size
  * @param {boolean} o.touch read `bytes[0]` (creates the map's ArrayBuffer) before close
  * @param {number} [o.maxRatio] target: memmap time <= maxRatio x the C cycle
@@ -85,7 +87,11 @@ export function cycleScenario({ url, name, title, size, touch, maxRatio }) {
         notes.push('the view costs an external ArrayBuffer (napi_create_external_arraybuffer, a tracked finalizer) plus its detach in close().')
       }
     }
-    const conditions = [`file: ${fmtBytes(size)} of data`, cacheNote(resident), 'memmap: `openSync(path)` (mode \'read\': MAP_PRIVATE, PROT_READ|PROT_WRITE, MAP_NORESERVE); C: open(O_RDONLY)/fstat/mmap(PROT_READ, MAP_PRIVATE)/munmap/close; Python: os.open + mmap.mmap(ACCESS_READ) + close']
+    const conditions = [
+      `file: ${fmtBytes(size)} of data`,
+      cacheNote(resident),
+      "memmap: `openSync(path)` (mode 'read': MAP_PRIVATE, PROT_READ|PROT_WRITE, MAP_NORESERVE); C: open(O_RDONLY)/fstat/mmap(PROT_READ, MAP_PRIVATE)/munmap/close; Python: os.open + mmap.mmap(ACCESS_READ) + close",
+    ]
     for (const [k, e] of Object.entries(errors)) if (!['memmap', 'memmapView', 'c', 'py', 'bun'].includes(k)) notes.push(`${k} failed: ${e}`)
     return { title, conditions, rows, notes }
   }

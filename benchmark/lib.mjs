@@ -107,7 +107,11 @@ export function calibrate(fn, ms = 60) {
   }
 }
 
-/** ns per call of fn: one warm-up sample, then `samples` samples of `iters` calls each. */
+/**
+ * ns per call of fn: one warm-up sample, then `samples` samples of `iters` calls each.
+ * @param {() => unknown} fn
+ * @param {{ iters?: number, samples?: number, after?: () => void }} [options] `iters` default: calibrate(fn); `after` runs after each sample, untimed
+ */
 export function timeOps(fn, { iters, samples = 7, after } = {}) {
   iters ??= calibrate(fn)
   const out = []
@@ -169,9 +173,15 @@ function parseOutput(r, what) {
  * work on the machine spreads over all of them; `before(variant)` runs right before each process
  * (re-reading the file into the page cache, or evicting it). Returns key -> list of results; a
  * variant that throws keeps its error in `errors[key]`.
+ * @template R
+ * @param {Array<{ key: string, run: (p: number) => R }>} variants
+ * @param {{ procs?: number, before?: (variant: { key: string, run: (p: number) => R }, p: number) => void }} [options]
+ * @returns {{ results: Record<string, R[]>, errors: Record<string, string> }}
  */
 export function interleave(variants, { procs = PROCS, before } = {}) {
+  /** @type {Record<string, R[]>} */
   const results = {}
+  /** @type {Record<string, string>} */
   const errors = {}
   for (let p = 0; p < procs; p++) {
     for (const v of variants) {
@@ -180,7 +190,9 @@ export function interleave(variants, { procs = PROCS, before } = {}) {
         before?.(v, p)
         ;(results[v.key] ??= []).push(v.run(p))
       } catch (e) {
-        errors[v.key] = e.message.split('\n')[0].slice(0, 300)
+        errors[v.key] = String(e instanceof Error ? e.message : e)
+          .split('\n')[0]
+          .slice(0, 300)
       }
     }
   }
@@ -215,7 +227,7 @@ export async function runScenario(scenario, ctx) {
   try {
     result = await scenario.run(ctx)
   } catch (e) {
-    result = { title: scenario.title, rows: [], notes: [`**failed**: ${e.stack?.split('\n').slice(0, 3).join(' ') ?? e}`] }
+    result = { title: scenario.title, rows: [], notes: [`**failed**: ${(e instanceof Error && e.stack?.split('\n').slice(0, 3).join(' ')) || e}`] }
   }
   return { name: scenario.name, title: scenario.title, ...result, seconds: (Date.now() - started) / 1000 }
 }
@@ -270,7 +282,7 @@ export class Context {
         } else {
           const chunk = Buffer.allocUnsafe(Math.min(size, 16 * MiB))
           for (let i = 0; i < chunk.length; i++) chunk[i] = i % 251
-          for (let at = 0; at < size; ) at += writeSync(fd, chunk, 0, Math.min(chunk.length, size - at), at)
+          for (let at = 0; at < size;) at += writeSync(fd, chunk, 0, Math.min(chunk.length, size - at), at)
           fsyncSync(fd)
         }
       } finally {
@@ -293,7 +305,7 @@ export class Context {
     const fd = openSync(path, 'r')
     try {
       let at = 0
-      for (let n; (n = readSync(fd, buf, 0, buf.length, at)) > 0; ) at += n
+      for (let n; (n = readSync(fd, buf, 0, buf.length, at)) > 0;) at += n
     } finally {
       closeSync(fd)
     }
@@ -388,7 +400,10 @@ export const cacheNote = (fractions, verb = 'after the re-read before each proce
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')
+const cell = (s) =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ')
 
 /** A scenario's markdown: title, conditions, the table (work | memmap | baseline(s) | ratio | target | met?), notes. */
 export function renderSection(r) {

@@ -7,7 +7,8 @@ const scenario = cycleScenario({
   name: 'open-close-1g',
   title: 'open + close, 1 GiB file, no view',
   size: GiB,
-  touch: false, maxRatio: 3,
+  touch: false,
+  maxRatio: 3,
 })
 export default scenario
 export const run = scenario.run

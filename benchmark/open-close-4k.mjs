@@ -7,7 +7,8 @@ const scenario = cycleScenario({
   name: 'open-close-4k',
   title: 'open + close, 4 KiB file, no view',
   size: 4 * KiB,
-  touch: false, maxRatio: 1.5,
+  touch: false,
+  maxRatio: 1.5,
 })
 export default scenario
 export const run = scenario.run

@@ -42,7 +42,7 @@ async function run(ctx) {
       `cache: cold, evicted with python3 os.posix_fadvise(POSIX_FADV_DONTNEED) right before each process; at most ${pct(Math.max(...left))} of the file's pages resident after eviction`,
       'event-loop delay: perf_hooks monitorEventLoopDelay({ resolution: 1 }), enabled for exactly the pass; its timer is what the loop "serves"',
       `after \`await prefetch()\`: residency() reports ${pct(minResident)} of the pages resident (lowest over processes); the JS passes read one byte per page through \`map.bytes\`; the yielding ones await setImmediate every ${STEP / MiB} MiB`,
-      `this machine's disk delivered the cold file at ${fmtGBs(SIZE / m('prefetch', 'ns') * 1e9)} (a VM disk the host caches), so the blocking shown is a floor: on a slower disk each blocked stretch lasts as long as its reads`,
+      `this machine's disk delivered the cold file at ${fmtGBs((SIZE / m('prefetch', 'ns')) * 1e9)} (a VM disk the host caches), so the blocking shown is a floor: on a slower disk each blocked stretch lasts as long as its reads`,
     ],
     rows: [
       {

@@ -30,7 +30,7 @@ async function run(ctx) {
     conditions: [
       `file: 4 GiB; records at random 4 KiB-aligned offsets, ${PER_SAMPLE} per sample, ${SAMPLES} samples per process after a warm-up sample, a fresh random sequence per sample (the same in every variant; checksums agree: ${sums.size === 1 ? 'yes' : 'NO'})`,
       cacheNote(resident),
-      "memmap: one `view(Int32Array)` over the whole map, records summed in place; baseline: `fs.readSync(fd, buf, 0, 4096, pos)` into one reused 4 KiB buffer, the same sum over an Int32Array on it",
+      'memmap: one `view(Int32Array)` over the whole map, records summed in place; baseline: `fs.readSync(fd, buf, 0, 4096, pos)` into one reused 4 KiB buffer, the same sum over an Int32Array on it',
     ],
     rows: [
       {

@@ -21,7 +21,7 @@ async function run(ctx) {
     readFileSync(file.path)
     refusal = 'readFileSync read it (unexpected)'
   } catch (e) {
-    refusal = `readFileSync throws ${e.code} (${e.constructor.name})`
+    refusal = `readFileSync throws ${/** @type {NodeJS.ErrnoException} */ (e).code} (${/** @type {Error} */ (e).constructor.name})`
   }
   const { results, errors } = interleave(
     [

@@ -58,13 +58,22 @@ function readSafetensors(map: MappedFile): { name: string; dtype: string; shape:
   const base = 8 + n
   return Object.entries(header)
     .filter(([name]) => name !== '__metadata__')
-    .map(([name, { dtype, shape, data_offsets: [begin, end] }]) => {
-      const Type = DTYPES[dtype]
-      if (Type === undefined) throw new Error(`${name}: dtype ${dtype} is not handled by this example`)
-      const count = (end - begin) / Type.BYTES_PER_ELEMENT
-      const { array, copied } = map.viewOrCopy(Type, base + begin, count)
-      return { name, dtype, shape, array, copied, at: base + begin }
-    })
+    .map(
+      ([
+        name,
+        {
+          dtype,
+          shape,
+          data_offsets: [begin, end],
+        },
+      ]) => {
+        const Type = DTYPES[dtype]
+        if (Type === undefined) throw new Error(`${name}: dtype ${dtype} is not handled by this example`)
+        const count = (end - begin) / Type.BYTES_PER_ELEMENT
+        const { array, copied } = map.viewOrCopy(Type, base + begin, count)
+        return { name, dtype, shape, array, copied, at: base + begin }
+      },
+    )
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'memmap-safetensors-'))
@@ -85,7 +94,9 @@ try {
   for (const t of readSafetensors(map)) {
     const first = Array.from(t.array.subarray(0, 4) as ArrayLike<number | bigint>, (v) => (typeof v === 'number' ? +v.toFixed(4) : v))
     const how = t.copied ? `copied (byte ${t.at} is not a multiple of ${t.array.BYTES_PER_ELEMENT})` : `zero-copy view (byte ${t.at})`
-    console.log(`${t.name.padEnd(13)} ${t.dtype.padEnd(4)} [${t.shape.join(', ')}]`.padEnd(34) + ` ${how}: ${first.join(', ')}${t.array.length > 4 ? ', …' : ''}`)
+    console.log(
+      `${t.name.padEnd(13)} ${t.dtype.padEnd(4)} [${t.shape.join(', ')}]`.padEnd(34) + ` ${how}: ${first.join(', ')}${t.array.length > 4 ? ', …' : ''}`,
+    )
   }
 } finally {
   rmSync(dir, { recursive: true, force: true })

@@ -15,7 +15,7 @@ function coded<E extends Error>(error: E, code: string): E & CodedError {
 /** A value as the caller wrote it, with its type: `8193 (number)`, `5n (bigint)`, `'x' (string)`. */
 function describe(value: unknown): string {
   const type = value === null ? 'null' : typeof value
-  const shown = typeof value === 'function' ? (value.name || 'anonymous function') : inspect(value, { depth: 0, maxStringLength: 40 })
+  const shown = typeof value === 'function' ? value.name || 'anonymous function' : inspect(value, { depth: 0, maxStringLength: 40 })
   return `${shown} (${type})`
 }
 

@@ -102,10 +102,12 @@ export class MappedFile {
     if (this.#buffer !== undefined && byteLengthOf(this.#buffer) !== this.#length) this.#buffer = this.#bytes = undefined
     if (this.#buffer === undefined) {
       if (this.#length > maxViewBytes) {
-        throw mmapError('ERR_MMAP_VIEW_TOO_LARGE', `the map's ${this.#length} bytes exceed this runtime's view limit of ${maxViewBytes} bytes; use view(), dataView() or read() on a window`)
+        throw mmapError(
+          'ERR_MMAP_VIEW_TOO_LARGE',
+          `the map's ${this.#length} bytes exceed this runtime's view limit of ${maxViewBytes} bytes; use view(), dataView() or read() on a window`,
+        )
       }
-      this.#buffer =
-        this.#offset % 8 === 0 ? this.#views.chunk(this.#length, { k: 0, begin: 0, size: this.#length }) : this.#create(0, 0, this.#length)
+      this.#buffer = this.#offset % 8 === 0 ? this.#views.chunk(this.#length, { k: 0, begin: 0, size: this.#length }) : this.#create(0, 0, this.#length)
     }
     return this.#buffer
   }
@@ -132,10 +134,7 @@ export class MappedFile {
     if (size === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'Type', 'a TypedArray constructor', Type)
     const [start, count] = this.#window('byteOffset', byteOffset, length, size)
     if ((this.#offset + start) % size !== 0) {
-      throw mmapError(
-        'ERR_MMAP_UNALIGNED',
-        `offset + byteOffset (${this.#offset} + ${start}) must be a multiple of the element size ${size}`,
-      )
+      throw mmapError('ERR_MMAP_UNALIGNED', `offset + byteOffset (${this.#offset} + ${start}) must be a multiple of the element size ${size}`)
     }
     const [ab, at] = this.#windowBuffer(start, count * size)
     try {
@@ -364,7 +363,6 @@ export class MappedFile {
     const n = this.#live()
     return this.#call(() => n.createBuffer(shift, start, length)) as ArrayBuffer
   }
-
 
   /** Validates a `[start, start + count * size)` window; `count` defaults to what fits. */
   #window(name: string, byteOffset: number | bigint, count: number | bigint | undefined, size: number): [number, number] {

@@ -25,7 +25,13 @@ export function lastIndexOf(n: NativeMap, length: number, needle: Needle, fromOf
 }
 
 /** `indexOf` on the thread pool; `signal` rejects the promise with an AbortError at once. */
-export async function indexOfAsync(n: NativeMap, path: string | null, length: number, needle: Needle, options: IndexOfAsyncOptions | undefined): Promise<number> {
+export async function indexOfAsync(
+  n: NativeMap,
+  path: string | null,
+  length: number,
+  needle: Needle,
+  options: IndexOfAsyncOptions | undefined,
+): Promise<number> {
   const o = object<IndexOfAsyncOptions>('options', options)
   const bytes = needleOf(needle)
   const from = o.from === undefined ? 0 : integer('options.from', o.from)

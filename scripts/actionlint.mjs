@@ -17,14 +17,22 @@ function declaredLabels() {
   for (const line of readFileSync(join(root, '.github', 'actionlint.yaml'), 'utf8').split('\n')) {
     if (/^\s*#/.test(line) || line.trim() === '') continue
     if (/^\s+labels:\s*$/.test(line)) inLabels = true
-    else if (inLabels && /^\s+-\s+/.test(line)) labels.push(line.replace(/^\s+-\s+/, '').replace(/\s+#.*$/, '').trim())
+    else if (inLabels && /^\s+-\s+/.test(line))
+      labels.push(
+        line
+          .replace(/^\s+-\s+/, '')
+          .replace(/\s+#.*$/, '')
+          .trim(),
+      )
     else inLabels = false
   }
   return labels
 }
 
 const labels = declaredLabels()
-const files = readdirSync(workflows).filter((name) => /\.ya?ml$/.test(name)).sort()
+const files = readdirSync(workflows)
+  .filter((name) => /\.ya?ml$/.test(name))
+  .sort()
 if (files.length === 0) {
   console.error('actionlint: no workflow files in .github/workflows')
   process.exit(1)

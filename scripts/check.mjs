@@ -1,5 +1,5 @@
-// The whole test suite (`npm test`): release build, Rust tests and lints, the TypeScript type
-// check, the extra runtimes, and the ava suite. Prints each stage's time and ends with one
+// The whole test suite (`npm test`): formatting and lints (prettier, oxlint, rustfmt, clippy),
+// release build, Rust tests, the TypeScript type check, the extra runtimes, and the ava suite. Prints each stage's time and ends with one
 // "N passed, N failed" line for the ava suite.
 import { spawn } from 'node:child_process'
 import { install } from './runtimes.mjs'
@@ -11,7 +11,10 @@ function checkNode() {
   if (major < 20 || (major === 20 && minor < 19)) throw new Error(`Node ${process.version} is older than the supported 20.19`)
 }
 
+/** @type {Array<[name: string, cmd: string | null, args: string[] | (() => void)]>} */
 const stages = [
+  ['prettier --check', 'npm', ['run', 'format:check']],
+  ['oxlint', 'npm', ['run', 'lint']],
   ['build (napi release + tsc)', 'npm', ['run', 'build']],
   ['build test-hooks binary', 'npm', ['run', 'build:test-hooks']],
   ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],
@@ -29,11 +32,11 @@ const stages = [
 function run(cmd, args, onLine) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', onLine ? 'pipe' : 'inherit', 'inherit'] })
-    if (onLine) {
+    if (onLine && child.stdout) {
       let rest = ''
       child.stdout.on('data', (chunk) => {
         const lines = (rest + chunk).split('\n')
-        rest = lines.pop()
+        rest = lines.pop() ?? ''
         for (const line of lines) onLine(line)
       })
       child.stdout.on('end', () => rest && onLine(rest))
@@ -42,6 +45,7 @@ function run(cmd, args, onLine) {
   })
 }
 
+/** @type {Array<[name: string, seconds: number, code: number]>} */
 const times = []
 let passed = 0
 let failed = 0
@@ -50,13 +54,15 @@ for (const [name, cmd, args] of stages) {
   const start = process.hrtime.bigint()
   console.log(`\n=== ${name}`)
   let code = 0
-  if (cmd === null) {
+  if (typeof args === 'function') {
     try {
       args()
     } catch (error) {
       console.error(error)
       code = 1
     }
+  } else if (cmd === null) {
+    throw new Error(`stage ${name} has neither a command nor a function`)
   } else if (name === 'ava') {
     code = await run(cmd, args, (line) => {
       console.log(line)

@@ -1,17 +1,17 @@
-// The test suite on the pinned extra runtimes (issue 3 done-when 4): the whole ava suite on Node 22,
-// 24 and 26, and the core spec files on Bun through scripts/bun-ava-shim.mjs (ava needs Node).
+// The test suite on the pinned extra runtimes: the whole ava suite on Node 22, 24 and 26 (ava runs
+// itself on each), and the spec files of BUN_SPECS on Bun through scripts/bun-runner.mjs (ava needs
+// Node).
 // Each runtime's version is printed and checked against scripts/runtimes.mjs first. Prints one
 // result line per runtime, e.g. `node22 v22.23.3: 240 passed, 0 failed`, plus the failing tests'
 // details; the full TAP of each runtime goes to .tmp/runtimes-suite/<runtime>.tap. Exits non-zero
 // if any test failed, a runner failed, a version differs, or a runtime ran no test.
 //
 //   node scripts/runtimes-suite.mjs [node22] [node24] [node26] [bun]    (default: all four)
-//   --shim runs the Node runtimes through the shim too, as for a Node ava does not support.
 //
 // Run it on Node 20, the machine's Node: specs that need a Node 20 child (large.spec.ts) find it in
 // MEMMAP_NODE20, set here to this process's binary.
 import { spawn, spawnSync } from 'node:child_process'
-import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -54,7 +54,7 @@ const BUN_SPECS = [
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const ava = JSON.parse(readFileSync(join(root, 'node_modules', 'ava', 'package.json'), 'utf8'))
 const avaCli = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
-const shim = join(root, 'scripts', 'bun-ava-shim.mjs')
+const bunRunner = join(root, 'scripts', 'bun-runner.mjs')
 
 function binary(name) {
   return name === 'bun'
@@ -85,7 +85,7 @@ function run(cmd, args, env, log, onLine) {
     child.stdout.on('data', (chunk) => {
       log.write(chunk)
       const lines = (rest + chunk).split('\n')
-      rest = lines.pop()
+      rest = lines.pop() ?? ''
       for (const line of lines) onLine(line)
     })
     child.stdout.on('end', () => rest && onLine(rest))
@@ -126,10 +126,10 @@ function versionOf(bin, args) {
 
 const env = { ...process.env }
 if (process.versions.node.split('.')[0] === '20') env.MEMMAP_NODE20 = process.execPath
-else if (!env.MEMMAP_NODE20) console.log(`warning: this runner runs on Node ${process.version}, not 20; specs that need a Node 20 child will fail unless MEMMAP_NODE20 is set`)
+else if (!env.MEMMAP_NODE20)
+  console.log(`warning: this runner runs on Node ${process.version}, not 20; specs that need a Node 20 child will fail unless MEMMAP_NODE20 is set`)
 
-const forceShim = process.argv.includes('--shim')
-const named = process.argv.slice(2).filter((a) => a !== '--shim')
+const named = process.argv.slice(2)
 const wanted = named.length ? named : [...NODES, 'bun']
 for (const name of wanted) if (!(name in RUNTIMES)) throw new Error(`unknown runtime ${name}; known: ${Object.keys(RUNTIMES).join(', ')}`)
 install(wanted)
@@ -157,7 +157,7 @@ for (const name of wanted) {
       for (const spec of BUN_SPECS) {
         const file = join('__test__', `${spec}.spec.ts`)
         const before = tally.passed + tally.failed
-        const r = await run(bin, [...bunArgs, shim, file], runtimeEnv, log, tally.onLine)
+        const r = await run(bin, [...bunArgs, bunRunner, file], runtimeEnv, log, tally.onLine)
         if (r.code !== 0 && tally.failed === 0) problems.push(`${file}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr}`)
         if (tally.passed + tally.failed === before) problems.push(`${file}: no test ran`)
       }
@@ -167,19 +167,10 @@ for (const name of wanted) {
     label = `${name} ${version}`
     console.log(`\n=== ${name}: ${bin} reports ${version}; pinned v${pinned}`)
     if (version !== `v${pinned}`) problems.push(`version ${version} is not the pinned v${pinned}`)
-    else if (satisfies(pinned, ava.engines.node) && !forceShim) {
+    else if (!satisfies(pinned, ava.engines.node)) problems.push(`ava ${ava.version} does not support Node ${pinned} (it needs ${ava.engines.node})`)
+    else {
       const r = await run(bin, [avaCli, '--tap'], runtimeEnv, log, tally.onLine)
       if (r.code !== 0 && tally.failed === 0) problems.push(`ava exited ${r.code}${r.signal ? ` (${r.signal})` : ''} with no failing test\n${r.stderr}`)
-    } else {
-      // ava does not support this Node: run every spec through the shim, with ava's nodeArguments.
-      console.log(forceShim ? 'running the specs through scripts/bun-ava-shim.mjs (--shim)' : `ava ${ava.version} needs Node ${ava.engines.node}: running the specs through scripts/bun-ava-shim.mjs`)
-      for (const file of listSpecs()) {
-        const before = tally.passed + tally.failed
-        const nodeArgs = [...(pkg.ava?.nodeArguments ?? []), '--require', join(root, 'scripts', 'ava-shim-resolve.cjs')]
-        const r = await run(bin, [...nodeArgs, shim, file], runtimeEnv, log, tally.onLine)
-        if (r.code !== 0 && tally.failed === 0) problems.push(`${file}: exit ${r.code}\n${r.stderr}`)
-        if (tally.passed + tally.failed === before) problems.push(`${file}: no test ran`)
-      }
     }
   }
   log.end()
@@ -189,15 +180,10 @@ for (const name of wanted) {
   results.push({ label, ...tally, problems, seconds })
 }
 
-// Every spec file, as ava's `files` glob (__test__/**/*.spec.ts) finds them.
-function listSpecs() {
-  return readdirSync(join(root, '__test__'), { recursive: true })
-    .filter((f) => f.endsWith('.spec.ts'))
-    .sort()
-    .map((f) => join('__test__', f))
-}
-
 const total = Number(process.hrtime.bigint() - started) / 1e9
 console.log(`\nruntimes (${total.toFixed(1)} s):`)
-for (const r of results) console.log(`${r.label}: ${r.passed} passed, ${r.failed} failed${r.problems.length ? ` (${r.problems.length} runner problem${r.problems.length > 1 ? 's' : ''})` : ''}`)
+for (const r of results)
+  console.log(
+    `${r.label}: ${r.passed} passed, ${r.failed} failed${r.problems.length ? ` (${r.problems.length} runner problem${r.problems.length > 1 ? 's' : ''})` : ''}`,
+  )
 if (results.some((r) => r.failed > 0 || r.passed === 0 || r.problems.length > 0)) process.exit(1)

