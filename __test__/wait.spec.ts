@@ -7,21 +7,15 @@ import * as fs from 'node:fs'
 import test from 'ava'
 
 import { allocate, open, openSync } from '..'
-import { ROOT, runChild, tempDir, tempFile } from './helpers'
+import { type ChildResult, exitedCleanly, lastReport, runChild } from './child'
+import { ROOT, tempDir, tempFile } from './helpers'
 
 const dir = tempDir('memmap-wait-')
 let count = 0
 const newFile = (size = 4096) => tempFile(Buffer.alloc(size), `w${count++}.bin`, dir)
 
-interface Exit {
-  status: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
-
 /** Runs `code` in a child process of this runtime, without blocking this one. */
-function node(code: string, env: NodeJS.ProcessEnv, timeout = 120_000): Promise<Exit> {
+function node(code: string, env: NodeJS.ProcessEnv, timeout = 120_000): Promise<ChildResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-e', code], { cwd: ROOT, env: { ...process.env, ...env, MEMMAP_ROOT: ROOT }, timeout })
     let stdout = ''
@@ -64,9 +58,8 @@ for (const mode of ['sync', 'async'] as const) {
     const file = newFile()
     const env = { FILE: file, ROUNDS: '100000', MODE: mode }
     const [ping, pong] = await Promise.all([node(PLAYER, { ...env, ROLE: 'ping' }), node(PLAYER, { ...env, ROLE: 'pong' })])
-    for (const [name, r] of [['ping', ping], ['pong', pong]] as const) {
-      t.deepEqual([r.status, r.signal], [0, null], `${name}: ${r.stderr}`)
-    }
+    exitedCleanly(t, ping)
+    exitedCleanly(t, pong)
     t.is(fs.readFileSync(file).readInt32LE(0), 200_000, 'the file holds the last value stored')
     t.log(`sleeps: ping ${JSON.parse(ping.stdout).sleeps}, pong ${JSON.parse(pong.stdout).sleeps}`)
   })
@@ -117,31 +110,25 @@ test('close() with pending waiters rejects them with ERR_MMAP_CLOSED and leaves 
   const file = newFile()
   const r = runChild(
     `
-    const memmap = require(process.env.MEMMAP_ROOT), fs = require('node:fs')
-    const real = fs.realpathSync(process.env.FILE)
-    const own = () => [
-      fs.readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l.endsWith(' ' + real)).length,
-      fs.readdirSync('/proc/self/fd').filter((fd) => { try { return fs.readlinkSync('/proc/self/fd/' + fd) === real } catch { return false } }).length,
-    ]
-    ;(async () => {
-      const map = memmap.openSync(process.env.FILE, { mode: 'read-write' })
+    reportAsync(async () => {
+      const map = memmap.openSync(file, { mode: 'read-write' })
       const waits = [map.waitAsync(0, 0), map.waitAsync(4, 0, 60000), map.waitAsync(8, 0, Infinity, { ref: true })]
       map.close()
       const settled = await Promise.allSettled(waits)
       await new Promise((resolve) => setImmediate(resolve))
-      const grown = memmap.openSync(process.env.FILE, { mode: 'read-write' })
+      const grown = memmap.openSync(file, { mode: 'read-write' })
       const resized = grown.waitAsync(0, 0, Infinity, { ref: true })
       grown.resize(8192)
       const afterResize = await resized.then(() => 'resolved', (e) => e.code)
       grown.close()
       await new Promise((resolve) => setImmediate(resolve))
-      process.stdout.write(JSON.stringify({ codes: settled.map((s) => s.status + ':' + (s.reason && s.reason.code)), afterResize, own: own() }))
-    })()
+      return { codes: settled.map((s) => s.status + ':' + (s.reason && s.reason.code)), afterResize, own: [fileMaps().length, fileFds()] }
+    })
   `,
-    { env: { FILE: file } },
+    { file },
   )
-  t.deepEqual([r.status, r.signal], [0, null], r.stderr)
-  t.deepEqual(JSON.parse(r.stdout), {
+  exitedCleanly(t, r)
+  t.deepEqual(lastReport(r), {
     codes: ['rejected:ERR_MMAP_CLOSED', 'rejected:ERR_MMAP_CLOSED', 'rejected:ERR_MMAP_CLOSED'],
     afterResize: 'ERR_MMAP_CLOSED',
     own: [0, 0],
@@ -154,7 +141,7 @@ test('an aborted signal rejects a pending waitAsync with ABORT_ERR at once, and 
   const pending = map.waitAsync(0, 0, Infinity, { signal: controller.signal })
   controller.abort(new Error('stop'))
   const error = await t.throwsAsync(pending, { name: 'AbortError', code: 'ABORT_ERR' })
-  t.is((error?.cause as Error).message, 'stop')
+  t.is((error as Error & { cause: Error }).cause.message, 'stop')
   await t.throwsAsync(map.waitAsync(0, 0, Infinity, { signal: AbortSignal.abort() }), { code: 'ABORT_ERR' })
   t.is(map.notify(0), 0, 'the aborted waiter no longer waits')
 })
@@ -162,14 +149,13 @@ test('an aborted signal rejects a pending waitAsync with ABORT_ERR at once, and 
 test('a pending waitAsync does not keep the process alive, unless ref: true (children)', (t) => {
   const file = newFile()
   const body = (ref: boolean) => `
-    const memmap = require(process.env.MEMMAP_ROOT)
-    const map = memmap.openSync(process.env.FILE, { mode: 'read-write' })
+    const map = memmap.openSync(file, { mode: 'read-write' })
     map.waitAsync(0, 0, ${ref ? 300 : 'Infinity'}, { ref: ${ref} }).then((r) => process.stdout.write('settled ' + r))
     process.on('exit', () => process.stdout.write(' exit'))
   `
-  const unref = runChild(body(false), { env: { FILE: file }, timeout: 60_000 })
+  const unref = runChild(body(false), { file, timeout: 60_000 })
   t.deepEqual([unref.status, unref.signal, unref.stdout], [0, null, ' exit'], unref.stderr)
-  const ref = runChild(body(true), { env: { FILE: file }, timeout: 60_000 })
+  const ref = runChild(body(true), { file, timeout: 60_000 })
   t.deepEqual([ref.status, ref.signal, ref.stdout], [0, null, 'settled timed-out exit'], ref.stderr)
 })
 
@@ -191,7 +177,8 @@ test('worker.terminate() with pending waiters neither hangs nor crashes (child)'
   `,
     { env: { FILE: file }, timeout: 60_000 },
   )
-  t.deepEqual([r.status, r.signal, r.stdout], [0, null, 'terminated'], r.stderr)
+  exitedCleanly(t, r)
+  t.is(r.stdout, 'terminated')
 })
 
 test('wait and notify refuse what cannot wake across processes, and misplaced Int32s, with codes', async (t) => {

@@ -77,7 +77,8 @@ export function waitAsync(
     return new Promise<WaitResult>((resolve, reject) => {
       const settle = (result: string) => {
         signal?.removeEventListener('abort', onAbort)
-        if (result === 'closed') reject(mmapError('ERR_MMAP_CLOSED', `the map of ${path ?? 'anonymous memory or a descriptor'} was closed, resized or remapped while waiting`))
+        const what = path ?? 'anonymous memory or a descriptor'
+        if (result === 'closed') reject(mmapError('ERR_MMAP_CLOSED', `the map of ${what} was closed, resized or remapped while waiting`))
         else if (result === 'unsupported') reject(mmapError('ERR_MMAP_UNSUPPORTED', 'this platform has no wait-on-address call'))
         else if (result !== 'aborted') resolve(result as WaitResult)
       }
