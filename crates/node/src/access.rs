@@ -1,6 +1,7 @@
 //! Copies and searches: `read`, `readInto`, `write`, `indexOf`, `lastIndexOf`, `flush`. None of
 //! them creates an ArrayBuffer over the map.
 
+use std::fs::File;
 use std::ptr;
 
 use memmap_core::search::Search;
@@ -93,14 +94,29 @@ impl NativeMap {
         self.search(&needle, from, to, true)
     }
 
-    /// msync(MS_SYNC) of `[byteOffset, byteOffset + length)`; a no-op on private and anonymous maps.
+    /// msync(MS_SYNC) / FlushViewOfFile of `[byteOffset, byteOffset + length)`, then with
+    /// `durable` the device flush (fdatasync, F_FULLFSYNC, FlushFileBuffers); a no-op on private
+    /// and anonymous maps.
     #[napi]
-    pub fn flush(&self, byte_offset: f64, length: f64) -> Result<()> {
+    pub fn flush(&self, byte_offset: f64, length: f64, durable: bool) -> Result<()> {
         let (start, len) = self.checked_range(byte_offset, length)?;
         if self.flushes() && len > 0 {
-            self.live()?.flush(start, len).into_napi()?;
+            let file = durable_file(durable, self.file.as_deref()).into_napi()?;
+            self.live()?.flush(start, len, file).into_napi()?;
         }
         Ok(())
+    }
+}
+
+/// The descriptor a durable flush syncs: `None` for a plain flush; an error when the map let go
+/// of its descriptor (`trackFile: false`).
+pub(crate) fn durable_file(durable: bool, file: Option<&File>) -> memmap_core::Result<Option<&File>> {
+    match (durable, file) {
+        (false, _) => Ok(None),
+        (true, Some(file)) => Ok(Some(file)),
+        (true, None) => Err(Error::Unsupported(
+            "flush({ durable: true }) needs the descriptor: open without `trackFile: false`".into(),
+        )),
     }
 }
 

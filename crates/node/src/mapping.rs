@@ -76,25 +76,6 @@ fn map_opened(
     Ok((region, layout, stray_writes_fault))
 }
 
-/// A duplicate (F_DUPFD_CLOEXEC) of the caller's descriptor: the caller keeps and closes theirs.
-#[cfg(unix)]
-pub fn dup_fd(fd: i32) -> memmap_core::Result<File> {
-    // SAFETY: fcntl(F_GETFD) only inspects the descriptor table; an invalid fd is EBADF.
-    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
-        return Err(Error::last_os("fstat"));
-    }
-    // SAFETY: `fd` is open (checked just above) and only borrowed for the dup.
-    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    borrowed.try_clone_to_owned().map(File::from).map_err(|e| Error::io("dup", e))
-}
-
-#[cfg(not(unix))]
-pub fn dup_fd(_fd: i32) -> memmap_core::Result<File> {
-    Err(Error::Unsupported(
-        "mapping a file descriptor is not supported on this platform yet; pass a path".into(),
-    ))
-}
-
 #[napi(custom_finalize)]
 pub struct NativeMap {
     pub(crate) region: Option<Arc<Region>>,
@@ -153,7 +134,7 @@ impl NativeMap {
         if options.create != Create::No {
             return Err(to_napi(create_with_fd()));
         }
-        let file = dup_fd(fd).into_napi()?;
+        let file = os::dup_fd(fd).into_napi()?;
         let label = format!("descriptor {fd}");
         Ok(NativeMap::from_opened(open_blocking(Target::Fd(file), options, after).into_napi()?, label))
     }

@@ -2,6 +2,7 @@
 //! protection, resize and remap.
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
 use memmap_core::{check_range, Advice, Error, Layout, Mode, OpenedFile};
@@ -126,6 +127,9 @@ impl NativeMap {
             }
             return Ok(());
         }
+        if target < old_size && !os::TRUNCATE_WHILE_MAPPED {
+            return self.shrink_unmapped(env, new_len, &file, old_size);
+        }
         // The file shrinks (or keeps its size): map first, so no page of the new map lies past
         // the new end, then cut the file once no task reads the old pages.
         if target < old_size {
@@ -167,7 +171,62 @@ impl NativeMap {
     }
 }
 
+/// A shrink that must save and may put back at most this many bytes of the file's tail.
+const TAIL_KEPT: u64 = 64 << 20;
+
 impl NativeMap {
+    /// Shrinks where a file cannot be cut below a mapped view (Windows): waits for running tasks,
+    /// unmaps, cuts the file, maps the new length. On failure the file gets its size back (and
+    /// its cut-off bytes, when they were at most `TAIL_KEPT`) and the map its old length. A
+    /// buffer moved by `transfer()` keeps the view mapped, so then nothing changes.
+    fn shrink_unmapped(&mut self, env: Env, new_len: usize, file: &Arc<File>, old_size: u64) -> Result<()> {
+        let old = Arc::clone(self.live()?);
+        let old_len = self.length;
+        let target = self.offset + new_len as u64;
+        if !self.detach_all(env) {
+            return Err(to_napi(Error::Unsupported(
+                "a buffer moved by transfer() still maps the file, and this OS cannot shrink a mapped file"
+                    .into(),
+            )));
+        }
+        let tail =
+            if old_size - target <= TAIL_KEPT { Some(read_tail(file, target, old_size)?) } else { None };
+        old.wait_idle();
+        old.retire(false).into_napi()?;
+        self.region = None;
+        if let Err(e) = file.set_len(target) {
+            self.restore(old_len, file);
+            return Err(to_napi(Error::io("ftruncate", e)));
+        }
+        match self.fresh_region(new_len, Some(file)) {
+            Ok(region) => self.install(region, new_len),
+            Err(e) => {
+                let _ = file.set_len(old_size);
+                if let Some(tail) = tail {
+                    let _ = write_at(file, target, &tail);
+                }
+                self.restore(old_len, file);
+                Err(e)
+            }
+        }
+    }
+
+    /// Maps `old_len` again after a failed shrink; if even that fails the map is left closed.
+    fn restore(&mut self, old_len: usize, file: &File) {
+        if let Ok(region) = self.fresh_region(old_len, Some(file)) {
+            let _ = self.install(region, old_len);
+        }
+    }
+
+    fn install(&mut self, region: Region, len: usize) -> Result<()> {
+        self.region = Some(Arc::new(region));
+        self.length = len;
+        if self.protected {
+            self.live()?.set_read_only(true).into_napi()?;
+        }
+        Ok(())
+    }
+
     /// Runs `f` on the page-aligned span covering a checked range of the map.
     fn with_span(
         &self,
@@ -232,6 +291,22 @@ impl NativeMap {
             None => Region::anonymous(new_len, false).map(|(r, _)| r).into_napi(),
         }
     }
+}
+
+fn read_tail(file: &File, from: u64, to: u64) -> Result<Vec<u8>> {
+    let mut tail = vec![0; (to - from) as usize];
+    let mut reader = file;
+    reader
+        .seek(SeekFrom::Start(from))
+        .and_then(|_| reader.read_exact(&mut tail))
+        .map_err(|e| to_napi(Error::io("read", e)))?;
+    Ok(tail)
+}
+
+fn write_at(file: &File, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+    let mut writer = file;
+    writer.seek(SeekFrom::Start(at))?;
+    writer.write_all(bytes)
 }
 
 /// Copies the first `len` bytes of an anonymous map into its replacement.

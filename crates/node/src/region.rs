@@ -49,6 +49,19 @@ fn private_map_refused() -> bool {
     false
 }
 
+/// The 'read' fallback: a view that takes no commit charge, so stray writes fault. Unix keeps it
+/// private (MAP_PRIVATE, PROT_READ); Windows maps it FILE_MAP_READ, because a copy-on-write view,
+/// even a read-only one, is charged for its whole length.
+fn map_read_only(options: &MmapOptions, file: &File) -> Result<Mmap> {
+    #[cfg(windows)]
+    // SAFETY: memmap2's file-map contract, as in `Region::map`; the view is read-only.
+    let map = unsafe { options.map(file) };
+    #[cfg(not(windows))]
+    // SAFETY: as above; private and read-only (no commit charge), so a stray write faults.
+    let map = unsafe { options.map_copy_read_only(file) };
+    map.map_err(|e| Error::io("mmap", e))
+}
+
 pub enum Pages {
     /// 'read' and 'copy-on-write' (private), 'read-write' (shared), anonymous.
     Writable(MmapMut),
@@ -138,22 +151,22 @@ impl Region {
             }
             Mode::Read | Mode::CopyOnWrite => {
                 options.no_reserve_swap();
+                // `None`: the test hook stands in for the OS refusing the commit.
                 let private = if private_map_refused() {
-                    Err(io::Error::from_raw_os_error(libc::ENOMEM))
+                    Err(None)
                 } else {
                     // SAFETY: as for `map_mut`; the map is private, so no write reaches the file.
-                    unsafe { options.map_copy(file) }
+                    unsafe { options.map_copy(file) }.map_err(Some)
                 };
                 match private {
                     Ok(map) => (Pages::Writable(map), false),
-                    Err(e) if mode == Mode::Read && e.raw_os_error() == Some(libc::ENOMEM) => {
-                        // SAFETY: as for `map_mut`; private and read-only (no commit charge), so a
-                        // stray write faults (documented).
-                        let map =
-                            unsafe { options.map_copy_read_only(file) }.map_err(|e| Error::io("mmap", e))?;
-                        (Pages::ReadOnly(map), true)
+                    Err(e) if mode == Mode::Read && e.as_ref().is_none_or(os::commit_refused) => {
+                        (Pages::ReadOnly(map_read_only(&options, file)?), true)
                     }
-                    Err(e) => return Err(Error::io("mmap", e)),
+                    Err(e) => {
+                        let e = e.unwrap_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory));
+                        return Err(Error::io("mmap", e));
+                    }
                 }
             }
         };
@@ -171,7 +184,7 @@ impl Region {
             return Ok((Region::new(None, 0, 0, false), HugePages::None));
         }
         limit::check(1)?;
-        if huge {
+        if huge && os::HUGE_PAGES {
             // munmap of a hugetlb mapping needs a multiple of the huge page size, so memmap2 (which
             // unmaps what it mapped) must map the rounded length; the map shows `len` bytes.
             let rounded = len.div_ceil(os::huge_page_size()) * os::huge_page_size();
@@ -182,12 +195,10 @@ impl Region {
         let map = MmapOptions::new().len(len).map_anon().map_err(|e| Error::io("mmap", e))?;
         let region = Region::new(Some(Pages::Writable(map)), len, 0, false);
         let mut kind = HugePages::None;
-        if huge {
+        if huge && os::HUGE_PAGES {
             let (ptr, span) = region.span(0, len);
             // SAFETY: `span` covers exactly the anonymous mapping just made, page-aligned.
-            if unsafe { os::advise(ptr, span, memmap_core::Advice::HugePage) }.is_ok()
-                && cfg!(target_os = "linux")
-            {
+            if unsafe { os::advise(ptr, span, memmap_core::Advice::HugePage) }.is_ok() {
                 kind = HugePages::Thp;
             }
         }
@@ -308,10 +319,12 @@ impl Region {
             let (base, span) = self.span(0, self.len);
             // SAFETY: `span` is exactly the live OS mapping owned by `pages` (memmap2 maps from
             // `offset - offset % page` for `delta + len` bytes); the lock keeps `take` out.
-            unsafe { os::replace_with_zero(base, span) }?;
-            // One anonymous mapping now, whatever splits there were.
-            limit::add(1 - state.vmas);
-            state.vmas = 1;
+            if unsafe { os::replace_with_zero(base, span) }? {
+                // One anonymous mapping now, whatever splits there were.
+                limit::add(1 - state.vmas);
+                state.vmas = 1;
+            }
+            // Else (Windows) the view stays mapped as it is until the last holder drops it.
         }
         // Anonymous memory holds no file: it simply stays until the last holder drops it.
         self.leave(state);
@@ -405,27 +418,21 @@ impl Region {
         state.read_only = true;
     }
 
-    /// `msync(MS_SYNC)` of the pages covering `[start, start + len)`. The caller flushes shared
-    /// file maps only, and holds the pages: a task (counted, so they are not retired meanwhile)
-    /// or the JavaScript thread with the map open. The lock is not held during the msync, so
-    /// close() never waits for a write-back.
-    pub fn flush(&self, start: usize, len: usize) -> Result<()> {
+    /// Writes back the pages covering `[start, start + len)` and waits (msync MS_SYNC,
+    /// FlushViewOfFile); with `durable`, then asks the device to persist the file (fdatasync,
+    /// F_FULLFSYNC, FlushFileBuffers). The caller flushes shared file maps only, and holds the
+    /// pages: a task (counted, so they are not retired meanwhile) or the JavaScript thread with
+    /// the map open. The lock is not held during the write-back, so close() never waits for it.
+    pub fn flush(&self, start: usize, len: usize, durable: Option<&File>) -> Result<()> {
         if len == 0 || self.len == 0 {
             return Ok(());
         }
-        #[cfg(unix)]
-        {
-            let (base, span) = self.span(start, len);
-            // SAFETY: the caller holds the pages (above); `span` lies inside the mapping.
-            unsafe { os::sync(base, span) }
-        }
-        #[cfg(not(unix))]
-        {
-            // FlushViewOfFile through memmap2 (no page-aligned entry point of our own yet).
-            if let Some(Pages::Writable(map)) = self.lock_state().pages.as_ref() {
-                map.flush_range(start, len).map_err(|e| Error::io("msync", e))?;
-            }
-            Ok(())
+        let (base, span) = self.span(start, len);
+        // SAFETY: the caller holds the pages (above); `span` lies inside the mapping.
+        unsafe { os::sync(base, span) }?;
+        match durable {
+            Some(file) => os::sync_file(file),
+            None => Ok(()),
         }
     }
 }

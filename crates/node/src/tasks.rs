@@ -13,9 +13,11 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 
+use crate::access::durable_file;
 use crate::error::{to_napi, IntoNapi};
-use crate::mapping::{check_file_size, create_with_fd, dup_fd, open_blocking, NativeMap, Opened, Target};
+use crate::mapping::{check_file_size, create_with_fd, open_blocking, NativeMap, Opened, Target};
 use crate::options::{byte_count, AfterMap, BindingOpenOptions};
+use crate::os::dup_fd;
 use crate::region::Region;
 use crate::search::{self, search_offset};
 
@@ -66,6 +68,7 @@ pub struct FlushTask {
     start: usize,
     len: usize,
     flushes: bool,
+    durable: bool,
 }
 
 impl Task for FlushTask {
@@ -76,7 +79,8 @@ impl Task for FlushTask {
         let Some(hold) = self.hold.take() else { return Err(to_napi(Error::Closed)) };
         check_file_size(hold.file.as_deref(), self.file_start, self.len as u64).into_napi()?;
         if self.flushes && self.len > 0 {
-            hold.region.flush(self.start, self.len).into_napi()?;
+            let file = durable_file(self.durable, hold.file.as_deref()).into_napi()?;
+            hold.region.flush(self.start, self.len, file).into_napi()?;
         }
         Ok(())
     }
@@ -135,7 +139,12 @@ impl NativeMap {
 
 /// `flush` on the thread pool; checks the file's size there too.
 #[napi(ts_return_type = "Promise<void>")]
-pub fn flush_async(hold: &mut TaskHold, byte_offset: f64, length: f64) -> Result<AsyncTask<FlushTask>> {
+pub fn flush_async(
+    hold: &mut TaskHold,
+    byte_offset: f64,
+    length: f64,
+    durable: bool,
+) -> Result<AsyncTask<FlushTask>> {
     let start = byte_count("byteOffset", byte_offset)?;
     let len = byte_count("length", length)?;
     memmap_core::check_range(
@@ -150,6 +159,7 @@ pub fn flush_async(hold: &mut TaskHold, byte_offset: f64, length: f64) -> Result
         start,
         len,
         flushes: hold.flushes,
+        durable,
     }))
 }
 
