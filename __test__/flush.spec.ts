@@ -175,9 +175,13 @@ test('open() and flush() wait on the libuv thread pool, not the event loop, and 
     const mapsOf = (file) => fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(' ' + file))
     ;(async () => {
       const out = {}
-      // The only pool thread now blocks in open(2) until the FIFO has a writer.
+      // The only pool thread now blocks in open(2) until the FIFO has a writer. Wait until the
+      // kernel shows it waiting there (wchan wait_for_partner), however long a loaded machine takes.
       const blocker = track(new Promise((res, rej) => fs.open(FIFO, 'r', (e, fd) => (e ? rej(e) : res(fd)))))
-      await turn()
+      const inFifoOpen = () => fs.readdirSync('/proc/self/task').some((tid) => {
+        try { return fs.readFileSync('/proc/self/task/' + tid + '/wchan', 'utf8') === 'wait_for_partner' } catch { return false }
+      })
+      while (!inFifoOpen()) await turn()
       const writer = openSync(FILE, { mode: 'read-write' })
       writer.write(Buffer.from('flushed on the pool'), 5)
       out.smapsBefore = smaps()
@@ -210,7 +214,7 @@ test('open() and flush() wait on the libuv thread pool, not the event loop, and 
       process.stdout.write(JSON.stringify(out))
     })().catch((e) => { console.error(e); process.exit(1) })
   `
-  const r = runChild(code, { env: { UV_THREADPOOL_SIZE: '1', FIFO: fifo, FILE: fs.realpathSync(file) }, timeout: 20_000 })
+  const r = runChild(code, { env: { UV_THREADPOOL_SIZE: '1', FIFO: fifo, FILE: fs.realpathSync(file) }, timeout: 120_000 })
   t.is(r.signal, null, r.stderr)
   t.is(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout)
