@@ -122,13 +122,19 @@ impl NativeMap {
             // Grow the file first, so the new pages are backed; undo it if mapping fails.
             file.set_len(target).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
             if let Err(e) = self.replace_region(env, new_len, Some(&file)) {
-                let _ = file.set_len(old_size);
+                if os::TRUNCATE_WHILE_MAPPED {
+                    let _ = file.set_len(old_size);
+                } else {
+                    // The old view still maps the file: cut it back the way a shrink does.
+                    let old_len = self.length;
+                    let _ = self.cut_unmapped(env, old_len, &file, old_size, target);
+                }
                 return Err(e);
             }
             return Ok(());
         }
         if target < old_size && !os::TRUNCATE_WHILE_MAPPED {
-            return self.shrink_unmapped(env, new_len, &file, old_size);
+            return self.cut_unmapped(env, new_len, &file, target, old_size);
         }
         // The file shrinks (or keeps its size): map first, so no page of the new map lies past
         // the new end, then cut the file once no task reads the old pages.
@@ -175,14 +181,21 @@ impl NativeMap {
 const TAIL_KEPT: u64 = 64 << 20;
 
 impl NativeMap {
-    /// Shrinks where a file cannot be cut below a mapped view (Windows): waits for running tasks,
-    /// unmaps, cuts the file, maps the new length. On failure the file gets its size back (and
-    /// its cut-off bytes, when they were at most `TAIL_KEPT`) and the map its old length. A
-    /// buffer moved by `transfer()` keeps the view mapped, so then nothing changes.
-    fn shrink_unmapped(&mut self, env: Env, new_len: usize, file: &Arc<File>, old_size: u64) -> Result<()> {
+    /// Cuts the file from `old_size` to `target` bytes where a file cannot be cut below a mapped
+    /// view (Windows): waits for running tasks, unmaps, cuts, maps `new_len` bytes. On failure
+    /// the file gets its size back (and its cut-off bytes, when they were at most `TAIL_KEPT`)
+    /// and the map its old length. A buffer moved by `transfer()` keeps the view mapped, so then
+    /// nothing changes.
+    fn cut_unmapped(
+        &mut self,
+        env: Env,
+        new_len: usize,
+        file: &Arc<File>,
+        target: u64,
+        old_size: u64,
+    ) -> Result<()> {
         let old = Arc::clone(self.live()?);
         let old_len = self.length;
-        let target = self.offset + new_len as u64;
         if !self.detach_all(env) {
             return Err(to_napi(Error::Unsupported(
                 "a buffer moved by transfer() still maps the file, and this OS cannot shrink a mapped file"
