@@ -6,18 +6,16 @@ import { constants as bufferConstants } from 'node:buffer'
 import { argError, fromNative, mmapError } from './errors'
 import type { Advice, IndexOfAsyncOptions, Mode, PrefetchOptions, Range, ViewOrCopy } from '../index'
 import { native, type NativeMap } from './native'
+import type { BindingAdvice } from '../native/binding'
+import { ADVICE, binding } from './options'
 import { prefetch } from './prefetch'
 import * as search from './search'
 import { boolean, byteCount, byteLengthOf, bytesOf, checkRange, elementSize, object, oneOf } from './validate'
+import { ViewCache } from './view-cache'
 import { viewOrCopy } from './view-or-copy'
-
-export const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage']
 
 /** The largest ArrayBuffer this runtime can create: 2^32 on Node 20 and Bun, 2^53-1 on Node 22+. */
 export const maxViewBytes: number = bufferConstants.MAX_LENGTH
-
-/** Distance between the starts of consecutive view chunks: half a chunk, a multiple of 8. */
-const STRIDE = Math.floor(maxViewBytes / 2 / 8) * 8
 
 interface ViewConstructor<T> {
   readonly BYTES_PER_ELEMENT: number
@@ -51,15 +49,8 @@ export class MappedFile {
   #native: NativeMap | null
   #buffer: ArrayBuffer | undefined
   #bytes: Uint8Array | undefined
-  /**
-   * Views are built over chunks that start `#shift = offset % 8` bytes before the map (so
-   * alignment in the file is alignment in the chunk). Chunk k covers, in those shifted
-   * coordinates, [k * STRIDE, k * STRIDE + maxViewBytes); a map that fits is one chunk.
-   */
-  #chunks: (ArrayBuffer | undefined)[] = []
-  /** Heap ArrayBuffers standing in for chunks of an empty map, detached with the others. */
-  #heapChunks: ArrayBuffer[] = []
-  readonly #shift: number
+  /** The buffers views stand on (view-cache.ts). */
+  readonly #views: ViewCache
 
   /** @internal Use `openSync`, `open` or `allocate`. */
   constructor(init: MappedFileInit) {
@@ -68,7 +59,7 @@ export class MappedFile {
     this.#mode = init.mode
     this.#offset = init.offset
     this.#length = init.native.length
-    this.#shift = init.offset % 8
+    this.#views = new ViewCache((shift, start, length) => this.#create(shift, start, length), init.offset % 8, maxViewBytes)
   }
 
   /** The path as opened (a URL converted, a Buffer decoded as UTF-8), or null. */
@@ -105,14 +96,15 @@ export class MappedFile {
 
   /** The mapped bytes `[offset, offset + length)` as one ArrayBuffer; the same object until close. */
   get buffer(): ArrayBuffer {
-    const n = this.#live()
+    this.#live()
     // A buffer moved away by transfer() is detached here: make a new one.
     if (this.#buffer !== undefined && byteLengthOf(this.#buffer) !== this.#length) this.#buffer = this.#bytes = undefined
     if (this.#buffer === undefined) {
       if (this.#length > maxViewBytes) {
         throw mmapError('ERR_MMAP_VIEW_TOO_LARGE', `the map's ${this.#length} bytes exceed this runtime's view limit of ${maxViewBytes} bytes; use view(), dataView() or read() on a window`)
       }
-      this.#buffer = this.#shift === 0 ? this.#chunk(0) : this.#create(n, 0, 0, this.#length)
+      this.#buffer =
+        this.#offset % 8 === 0 ? this.#views.chunk(this.#length, { k: 0, begin: 0, size: this.#length }) : this.#create(0, 0, this.#length)
     }
     return this.#buffer
   }
@@ -252,7 +244,7 @@ export class MappedFile {
     if (advice === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'advice', 'a string', advice)
     const a = oneOf('advice', advice, ADVICE, 'normal')
     const [start, count] = this.#range(range)
-    this.#call(() => n.advise(a, start, count))
+    this.#call(() => n.advise(binding<BindingAdvice>(a), start, count))
   }
 
   /** Locks the range in memory (mlock2 MLOCK_ONFAULT, then populated by reads: no private copies). */
@@ -353,15 +345,14 @@ export class MappedFile {
 
   #dropViews(): void {
     this.#buffer = this.#bytes = undefined
-    this.#chunks = []
-    // Views of an empty map stand on heap buffers: detach those too, as close() promises.
-    for (const heap of this.#heapChunks) structuredClone(heap, { transfer: [heap] })
-    this.#heapChunks = []
+    this.#views.drop()
   }
 
-  #create(n: NativeMap, shift: number, start: number, length: number): ArrayBuffer {
+  #create(shift: number, start: number, length: number): ArrayBuffer {
+    const n = this.#live()
     return this.#call(() => n.createBuffer(shift, start, length)) as ArrayBuffer
   }
+
 
   /** Validates a `[start, start + count * size)` window; `count` defaults to what fits. */
   #window(name: string, byteOffset: number | bigint, count: number | bigint | undefined, size: number): [number, number] {
@@ -374,39 +365,11 @@ export class MappedFile {
 
   /** An ArrayBuffer and a byte offset in it where map byte `start` lies, covering `bytes` bytes. */
   #windowBuffer(start: number, bytes: number): [ArrayBuffer, number] {
-    const n = this.#live()
+    this.#live()
     if (bytes > maxViewBytes) {
       throw mmapError('ERR_MMAP_VIEW_TOO_LARGE', `a view of ${bytes} bytes exceeds this runtime's limit of ${maxViewBytes} bytes`)
     }
-    const shifted = start + this.#shift
-    if (this.#length + this.#shift <= maxViewBytes) return [this.#chunk(0), shifted]
-    const k = Math.floor(shifted / STRIDE)
-    if (shifted - k * STRIDE + bytes <= Math.min(maxViewBytes, this.#length + this.#shift - k * STRIDE)) {
-      return [this.#chunk(k), shifted - k * STRIDE]
-    }
-    // Longer than half a chunk and straddling: a buffer of its own over exactly the window (tracked,
-    // detached by close). A valid view's start is aligned in the file, hence in memory, so no
-    // shift is needed, and the buffer never exceeds maxViewBytes.
-    return [this.#create(n, 0, start, bytes), 0]
-  }
-
-  /** Chunk k of the view cache, created on first use. */
-  #chunk(k: number): ArrayBuffer {
-    const whole = this.#length + this.#shift
-    const size = whole <= maxViewBytes ? whole : Math.min(maxViewBytes, whole - k * STRIDE)
-    let chunk = this.#chunks[k]
-    // A chunk moved away by transfer() (through a view's .buffer) is detached: make a new one.
-    if (chunk === undefined || byteLengthOf(chunk) !== size) {
-      const n = this.#live()
-      if (this.#length === 0) {
-        chunk = new ArrayBuffer(this.#shift)
-        this.#heapChunks.push(chunk)
-      } else {
-        chunk = this.#create(n, this.#shift, whole <= maxViewBytes ? 0 : k * STRIDE, size) // shifted coordinates
-      }
-      this.#chunks[k] = chunk
-    }
-    return chunk
+    return this.#views.window(this.#length, start, bytes)
   }
 
   #range(range: Range | undefined): [number, number] {

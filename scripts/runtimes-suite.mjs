@@ -48,6 +48,7 @@ const BUN_SPECS = [
   'bun',
   'safety-promises',
   'safety-edges',
+  'view-cache',
 ]
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))

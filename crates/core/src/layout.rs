@@ -50,6 +50,17 @@ impl Layout {
         Ok(Layout { offset, length, aligned_offset: offset - offset % page_size })
     }
 
+    /// The layout of `length` bytes at `offset`, without a file-size check (the caller sized the
+    /// file already, as `resize()` does).
+    ///
+    /// ```
+    /// use memmap_core::Layout;
+    /// assert_eq!(Layout::at(4099, 10, 4096).aligned_offset, 4096);
+    /// ```
+    pub fn at(offset: u64, length: u64, page_size: u64) -> Layout {
+        Layout { offset, length, aligned_offset: offset - offset % page_size }
+    }
+
     /// Bytes between the page boundary and `offset`.
     pub fn delta(&self) -> u64 {
         self.offset - self.aligned_offset
@@ -59,6 +70,47 @@ impl Layout {
     pub fn end(&self) -> u64 {
         self.offset + self.length
     }
+}
+
+/// A number from JavaScript as a byte offset or count: a non-negative safe integer (the
+/// TypeScript layer checked it already; this is the binding's own guard).
+///
+/// ```
+/// use memmap_core::safe_integer;
+/// assert_eq!(safe_integer("offset", 4096.0).unwrap(), 4096);
+/// assert_eq!(safe_integer("offset", -1.0).unwrap_err().code(), "ERR_OUT_OF_RANGE");
+/// ```
+pub fn safe_integer(name: &str, value: f64) -> Result<u64> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0 {
+        Ok(value as u64)
+    } else {
+        Err(Error::out_of_range(name, "a non-negative safe integer", value))
+    }
+}
+
+/// Checks a window for an ArrayBuffer over a map of `length` bytes whose first byte lies `delta`
+/// bytes past a page boundary: `len` bytes from map byte `start`, starting `shift` bytes earlier
+/// (the prefix that keeps file alignment). The window may start at most `delta + start` bytes
+/// before the map's first page boundary and must end within the map's last byte + `shift`.
+///
+/// ```
+/// use memmap_core::check_window;
+/// assert!(check_window(0, 3, 13, 10, 3).is_ok());
+/// assert!(check_window(0, 4, 14, 10, 3).is_err());
+/// assert!(check_window(5, 0, 6, 10, 0).is_err());
+/// ```
+pub fn check_window(start: u64, shift: u64, len: u64, length: u64, delta: u64) -> Result<()> {
+    if shift > delta + start || start + len > length + shift {
+        return Err(Error::out_of_range(
+            "length",
+            format!(
+                "at most {} (a window of the map's {length} bytes from {start} - {shift})",
+                (length + shift).saturating_sub(start)
+            ),
+            len,
+        ));
+    }
+    Ok(())
 }
 
 /// Checks that `[start, start + len)` lies within `[0, total)`. The error names the offset
@@ -126,6 +178,24 @@ mod tests {
     #[test]
     fn offset_at_end_maps_nothing() {
         assert_eq!(Layout::new(10, None, 10, PAGE).unwrap().length, 0);
+    }
+
+    #[test]
+    fn safe_integers_only() {
+        assert_eq!(safe_integer("n", 9_007_199_254_740_991.0).unwrap(), 9_007_199_254_740_991);
+        for bad in [f64::NAN, f64::INFINITY, 1.5, -0.5, 9_007_199_254_740_992.0] {
+            assert_eq!(safe_integer("n", bad).unwrap_err().code(), "ERR_OUT_OF_RANGE", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_window_may_not_leave_the_mapping() {
+        // The prefix may reach back to the page boundary, not past it.
+        assert!(check_window(2, 5, 1, 10, 3).is_ok());
+        assert!(check_window(2, 6, 1, 10, 3).is_err());
+        // The end may reach `shift` bytes past the map's end (the shifted coordinates).
+        assert!(check_window(0, 2, 12, 10, 2).is_ok());
+        assert!(check_window(0, 2, 13, 10, 2).is_err());
     }
 
     #[test]

@@ -15,5 +15,5 @@ pub mod win32;
 
 pub use error::{Error, Result};
 pub use file::OpenedFile;
-pub use layout::{check_range, Layout};
-pub use options::{Advice, Create, Mode, OpenOptions};
+pub use layout::{check_range, check_window, safe_integer, Layout};
+pub use options::{Advice, Create, Mode, OpenOptions, Source};

@@ -15,20 +15,6 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// Parses the JavaScript name of a mode.
-    pub fn parse(name: &str) -> Result<Mode> {
-        match name {
-            "read" => Ok(Mode::Read),
-            "read-write" => Ok(Mode::ReadWrite),
-            "copy-on-write" => Ok(Mode::CopyOnWrite),
-            other => Err(Error::invalid_value(
-                "mode",
-                "one of 'read', 'read-write', 'copy-on-write'",
-                format!("'{other}' (string)"),
-            )),
-        }
-    }
-
     /// The JavaScript name of the mode.
     pub fn name(self) -> &'static str {
         match self {
@@ -36,11 +22,6 @@ impl Mode {
             Mode::ReadWrite => "read-write",
             Mode::CopyOnWrite => "copy-on-write",
         }
-    }
-
-    /// Whether the file itself is opened for writing.
-    pub fn writes_file(self) -> bool {
-        self == Mode::ReadWrite
     }
 }
 
@@ -71,6 +52,21 @@ pub struct OpenOptions {
     pub size: Option<u64>,
     /// Keep a descriptor for size checks and `fileSize`.
     pub track_file: bool,
+    /// When growing, reserve the blocks (fallocate) so a full disk is ENOSPC now.
+    pub allocate: bool,
+    /// Prefault the pages for reading before returning.
+    pub populate: bool,
+    /// The access hint applied right after mapping.
+    pub advice: Advice,
+}
+
+/// What a map is opened from: some rules depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A path: the file may be created.
+    Path,
+    /// A caller's descriptor (duplicated): nothing to create.
+    Descriptor,
 }
 
 impl Default for OpenOptions {
@@ -83,13 +79,21 @@ impl Default for OpenOptions {
             permissions: 0o666,
             size: None,
             track_file: true,
+            allocate: false,
+            populate: false,
+            advice: Advice::Normal,
         }
     }
 }
 
 impl OpenOptions {
-    /// Checks the combinations no single field can check: `create` and `size` need 'read-write'.
-    pub fn validate(&self) -> Result<()> {
+    /// Checks the combinations no single field can check, before any system call: `create` and
+    /// `size` need 'read-write', `create` needs a path, 'dontneed' would discard a
+    /// 'copy-on-write' map's private pages.
+    pub fn validate(&self, source: Source) -> Result<()> {
+        if self.create != Create::No && source == Source::Descriptor {
+            return Err(Error::invalid_value("create", "false when mapping a descriptor", "true (boolean)"));
+        }
         if self.create != Create::No && self.mode != Mode::ReadWrite {
             return Err(Error::invalid_value(
                 "create",
@@ -107,7 +111,7 @@ impl OpenOptions {
         if self.permissions > 0o7777 {
             return Err(Error::out_of_range("permissions", "an integer in [0, 0o7777]", self.permissions));
         }
-        Ok(())
+        self.advice.check_for(self.mode, false)
     }
 }
 
@@ -116,23 +120,55 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_every_mode_and_refuses_others() {
-        for mode in [Mode::Read, Mode::ReadWrite, Mode::CopyOnWrite] {
-            assert_eq!(Mode::parse(mode.name()).unwrap(), mode);
-        }
-        assert_eq!(Mode::parse("write").unwrap_err().code(), "ERR_INVALID_ARG_VALUE");
-    }
-
-    #[test]
     fn create_without_read_write_errors() {
         let opts = OpenOptions { create: Create::IfMissing, ..OpenOptions::default() };
-        assert_eq!(opts.validate().unwrap_err().code(), "ERR_INVALID_ARG_VALUE");
+        let e = opts.validate(Source::Path).unwrap_err();
+        assert_eq!(e.code(), "ERR_INVALID_ARG_VALUE");
+        assert_eq!(
+            e.to_string(),
+            "Expected `create` to be false with mode 'read' (create needs 'read-write'), got true (boolean)"
+        );
     }
 
     #[test]
     fn size_without_read_write_errors() {
         let opts = OpenOptions { size: Some(1), mode: Mode::CopyOnWrite, ..OpenOptions::default() };
-        assert_eq!(opts.validate().unwrap_err().code(), "ERR_INVALID_ARG_VALUE");
+        assert_eq!(opts.validate(Source::Path).unwrap_err().code(), "ERR_INVALID_ARG_VALUE");
+    }
+
+    #[test]
+    fn create_with_a_descriptor_errors() {
+        let opts = OpenOptions { create: Create::IfMissing, mode: Mode::ReadWrite, ..OpenOptions::default() };
+        assert!(opts.validate(Source::Path).is_ok());
+        let e = opts.validate(Source::Descriptor).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Expected `create` to be false when mapping a descriptor, got true (boolean)"
+        );
+    }
+
+    #[test]
+    fn dontneed_at_open_is_unsupported_on_copy_on_write_only() {
+        let cow = OpenOptions { advice: Advice::DontNeed, mode: Mode::CopyOnWrite, ..OpenOptions::default() };
+        assert_eq!(cow.validate(Source::Path).unwrap_err().code(), "ERR_MMAP_UNSUPPORTED");
+        let read = OpenOptions { advice: Advice::DontNeed, ..OpenOptions::default() };
+        assert!(read.validate(Source::Path).is_ok());
+    }
+
+    #[test]
+    fn dontneed_on_anonymous_memory_is_unsupported() {
+        assert_eq!(
+            Advice::DontNeed.check_for(Mode::ReadWrite, true).unwrap_err().code(),
+            "ERR_MMAP_UNSUPPORTED"
+        );
+        assert!(Advice::DontNeed.check_for(Mode::ReadWrite, false).is_ok());
+        assert!(Advice::WillNeed.check_for(Mode::CopyOnWrite, true).is_ok());
+    }
+
+    #[test]
+    fn permissions_past_0o7777_error() {
+        let opts = OpenOptions { permissions: 0o10000, ..OpenOptions::default() };
+        assert_eq!(opts.validate(Source::Path).unwrap_err().code(), "ERR_OUT_OF_RANGE");
     }
 }
 
@@ -148,22 +184,14 @@ pub enum Advice {
 }
 
 impl Advice {
-    /// Parses the JavaScript name of an advice.
-    pub fn parse(name: &str) -> crate::Result<Advice> {
-        Ok(match name {
-            "normal" => Advice::Normal,
-            "sequential" => Advice::Sequential,
-            "random" => Advice::Random,
-            "willneed" => Advice::WillNeed,
-            "dontneed" => Advice::DontNeed,
-            "hugepage" => Advice::HugePage,
-            other => {
-                return Err(Error::invalid_value(
-                    "advice",
-                    "one of 'normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage'",
-                    format!("'{other}' (string)"),
-                ))
-            }
-        })
+    /// Whether the hint may be given to a map of `mode` (`anonymous` for `allocate()` memory):
+    /// 'dontneed' drops private pages, which on 'copy-on-write' and anonymous maps is their data.
+    pub fn check_for(self, mode: Mode, anonymous: bool) -> crate::Result<()> {
+        if self == Advice::DontNeed && (mode == Mode::CopyOnWrite || anonymous) {
+            return Err(Error::Unsupported(
+                "advice 'dontneed' would discard the private pages of this map".into(),
+            ));
+        }
+        Ok(())
     }
 }

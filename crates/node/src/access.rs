@@ -5,14 +5,16 @@ use std::fs::File;
 use std::ptr;
 
 use memmap_core::search::Search;
-use memmap_core::{Error, Mode};
+use memmap_core::{check_range, Error, Mode};
 use napi::bindgen_prelude::{Uint8ArraySlice, Unknown};
 use napi::{sys, Env, Result};
 use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
-use crate::mapping::NativeMap;
+use crate::mapping::{check_file_size, NativeMap};
+use crate::options::byte_count;
 use crate::read_only;
+use crate::region::Region;
 use crate::search::{self, search_offset};
 
 #[napi]
@@ -63,7 +65,7 @@ impl NativeMap {
     pub fn write(&self, source: Uint8ArraySlice, byte_offset: f64) -> Result<f64> {
         self.live()?;
         // (Only 'read' maps can have the read-only fallback, so this also covers it.)
-        if self.mode == Mode::Read {
+        if self.mode() == Mode::Read {
             return Err(to_napi(Error::ReadOnly("write() needs mode 'read-write' or 'copy-on-write'")));
         }
         let (start, len) = self.checked_range(byte_offset, source.len() as f64)?;
@@ -96,39 +98,52 @@ impl NativeMap {
 
     /// msync(MS_SYNC) / FlushViewOfFile of `[byteOffset, byteOffset + length)`, then with
     /// `durable` the device flush (fdatasync, F_FULLFSYNC, FlushFileBuffers); a no-op on private
-    /// and anonymous maps.
+    /// and anonymous maps. The same body as `flush()`'s task.
     #[napi]
     pub fn flush(&self, byte_offset: f64, length: f64, durable: bool) -> Result<()> {
-        let (start, len) = self.checked_range(byte_offset, length)?;
-        if self.flushes() && len > 0 {
-            let file = durable_file(durable, self.file.as_deref()).into_napi()?;
-            self.live()?.flush(start, len, file).into_napi()?;
-        }
-        Ok(())
-    }
-}
-
-/// The descriptor a durable flush syncs: `None` for a plain flush; an error when the map let go
-/// of its descriptor (`trackFile: false`).
-pub(crate) fn durable_file(durable: bool, file: Option<&File>) -> memmap_core::Result<Option<&File>> {
-    match (durable, file) {
-        (false, _) => Ok(None),
-        (true, Some(file)) => Ok(Some(file)),
-        (true, None) => Err(Error::Unsupported(
-            "flush({ durable: true }) needs the descriptor: open without `trackFile: false`".into(),
-        )),
+        let region = self.live()?;
+        let (start, len) = (byte_count("byteOffset", byte_offset)?, byte_count("length", length)?);
+        check_range(("range.offset", start as u64), ("range.length", len as u64), self.byte_length() as u64)
+            .into_napi()?;
+        let file = self.file().map(|f| &**f);
+        flush_range(region, file, self.file_offset(), start, len, self.flushes(), durable).into_napi()
     }
 }
 
 impl NativeMap {
-    /// Whether `flush` does anything: shared file maps only.
-    pub(crate) fn flushes(&self) -> bool {
-        self.mode == Mode::ReadWrite && !self.anonymous
-    }
-
     fn search(&self, needle: &[u8], from: f64, to: f64, last: bool) -> Result<f64> {
         let region = self.live()?;
         let (from, to) = (search_offset("fromOffset", from)?, search_offset("toOffset", to)?);
-        search::run(region, self.file.as_deref(), self.offset, needle, Search { from, to, last })
+        let file = self.file().map(|f| &**f);
+        search::run(region, file, self.file_offset(), needle, Search { from, to, last })
     }
+}
+
+/// The one body of `flushSync` and `flush()`'s task: the truncation check of the range, then
+/// the write-back of its pages (shared file maps only: `flushes`), then with `durable` the
+/// device flush of the file, which needs the descriptor (`trackFile: false` has none). The
+/// caller holds the region.
+pub fn flush_range(
+    region: &Region,
+    file: Option<&File>,
+    file_offset: u64,
+    start: usize,
+    len: usize,
+    flushes: bool,
+    durable: bool,
+) -> memmap_core::Result<()> {
+    check_file_size(file, file_offset + start as u64, len as u64)?;
+    if flushes && len > 0 {
+        let device = match (durable, file) {
+            (false, _) => None,
+            (true, Some(file)) => Some(file),
+            (true, None) => {
+                return Err(Error::Unsupported(
+                    "flush({ durable: true }) needs the descriptor: open without `trackFile: false`".into(),
+                ))
+            }
+        };
+        region.flush(start, len, device)?;
+    }
+    Ok(())
 }

@@ -10,8 +10,10 @@ mod external_buffer;
 mod limit;
 mod mapping;
 mod memory;
+mod open;
 mod options;
 mod os;
+mod pages;
 mod prefetch;
 mod read_only;
 mod region;
@@ -77,7 +79,7 @@ pub fn has_test_hooks() -> bool {
 #[napi]
 pub fn set_test_hooks(external_buffer_status: i32, force_read_only: bool) {
     external_buffer::INJECTED_STATUS.store(external_buffer_status, Ordering::Relaxed);
-    region::FORCE_READ_ONLY_FALLBACK.store(force_read_only, Ordering::Relaxed);
+    pages::FORCE_READ_ONLY_FALLBACK.store(force_read_only, Ordering::Relaxed);
 }
 
 /// Test builds only: the page-aligned address of the last region mapped, so a test can find

@@ -1,110 +1,64 @@
-//! `NativeMap`: one mapping as the TypeScript `MappedFile` drives it. This file opens, creates
-//! views and closes; `access.rs` copies and searches, `memory.rs` advises, locks and resizes,
-//! `tasks.rs` runs the same work on the thread pool.
+//! `NativeMap`: one mapping as the TypeScript `MappedFile` drives it, and its lifecycle in one
+//! place. The invariants tying its fields together:
+//!
+//! - `region` is `Some` exactly while the map is open; `length` is the region's length.
+//! - Every ArrayBuffer made over the region is in `buffers` until `close()`, `resize()` or
+//!   `remap()` detaches it (`detach_all`); those three are the only ways the region changes.
+//! - A replaced region is retired (`Region::retire`): unmapped once no task reads it, or
+//!   zero-filled first when a buffer moved away by `transfer()` may still reach it.
+//! - `file` is the descriptor size checks use: `None` with `trackFile: false`, for anonymous
+//!   maps, and once closed (a running task keeps its own handle until it ends).
+//!
+//! `open.rs` makes maps, `access.rs` copies and searches, `memory.rs` advises, locks and
+//! protects, `tasks.rs` runs work on the thread pool.
 
 use std::fs::File;
 use std::sync::Arc;
 
 use memmap_core::layout::check_not_truncated;
-use memmap_core::{check_range, Advice, Create, Error, Layout, Mode, OpenOptions, OpenedFile};
+use memmap_core::{check_range, check_window, Error, Layout, Mode, OpenedFile};
 use napi::bindgen_prelude::{ObjectFinalize, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
 use crate::external_buffer::{self, Tracked};
-use crate::options::{byte_count, AfterMap, BindingOpenOptions};
+use crate::open::Opened;
+use crate::options::byte_count;
 use crate::os;
-use crate::region::{HugePages, Region};
+use crate::pages::HugePages;
+use crate::region::Region;
 use crate::unclosed;
 
-/// Where to open: a path, or a dup of a caller's descriptor.
-pub enum Target {
-    Path(String),
-    Fd(File),
-}
-
-/// A map made off the JavaScript thread, not yet wrapped (everything in it is `Send`).
-pub struct Opened {
-    region: Region,
-    file: File,
-    layout: Layout,
-    stray_writes_fault: bool,
-    size_at_open: u64,
-    options: OpenOptions,
-}
-
-/// Opens, sizes, maps, advises and populates; on any failure undoes what it did to the file.
-pub fn open_blocking(target: Target, options: OpenOptions, after: AfterMap) -> memmap_core::Result<Opened> {
-    let mut opened = match target {
-        Target::Path(path) => OpenedFile::open(path.as_ref(), &options)?,
-        Target::Fd(file) => OpenedFile::from_file(file, &options)?,
-    };
-    match map_opened(&opened, &options, after) {
-        Ok((region, layout, stray_writes_fault)) => {
-            let size_at_open = opened.size;
-            Ok(Opened { region, file: opened.file, layout, stray_writes_fault, size_at_open, options })
-        }
-        Err(e) => {
-            opened.rollback();
-            Err(e)
-        }
-    }
-}
-
-fn map_opened(
-    opened: &OpenedFile,
-    options: &OpenOptions,
-    after: AfterMap,
-) -> memmap_core::Result<(Region, Layout, bool)> {
-    if let (true, Some(from)) = (after.allocate, opened.grown_from()) {
-        os::reserve(&opened.file, from, opened.size - from)?;
-    }
-    let layout = Layout::new(options.offset, options.length, opened.size, os::page_size() as u64)?;
-    let (region, stray_writes_fault) = Region::map(&opened.file, &layout, options.mode)?;
-    if region.len() > 0 {
-        let (ptr, span) = region.span(0, region.len());
-        if after.advice != Advice::Normal {
-            // SAFETY: `span` covers the whole live mapping just made, page-aligned.
-            unsafe { os::advise(ptr, span, after.advice) }?;
-        }
-        if after.populate {
-            // SAFETY: as above; the mapping is readable in every mode.
-            unsafe { os::populate_read(ptr, span) }?;
-        }
-    }
-    Ok((region, layout, stray_writes_fault))
-}
+mod cut;
 
 #[napi(custom_finalize)]
 pub struct NativeMap {
-    pub(crate) region: Option<Arc<Region>>,
-    /// The descriptor (O_CLOEXEC) that size checks, `resize` and `remap` use; `None` with
-    /// `trackFile: false`, for anonymous maps, or once closed.
-    pub(crate) file: Option<Arc<File>>,
-    pub(crate) mode: Mode,
-    pub(crate) anonymous: bool,
-    pub(crate) offset: u64,
-    pub(crate) length: usize,
-    pub(crate) explicit_length: bool,
-    pub(crate) size_at_open: u64,
-    pub(crate) stray_writes_fault: bool,
+    region: Option<Arc<Region>>,
+    file: Option<Arc<File>>,
+    mode: Mode,
+    offset: u64,
+    length: usize,
+    /// Opened with `length`: `remap()` does not follow the file.
+    explicit_length: bool,
+    /// The file's size at open, for `fileSize` without a descriptor.
+    size_at_open: u64,
+    stray_writes_fault: bool,
     /// Made read-only by `protect('read')`; carried over to the pages a resize maps.
-    pub(crate) protected: bool,
-    pub(crate) huge_pages: HugePages,
-    pub(crate) buffers: Vec<Tracked>,
+    protected: bool,
+    huge_pages: HugePages,
+    buffers: Vec<Tracked>,
     /// Names the map in the warning a map collected without `close()` raises.
-    pub(crate) label: String,
+    label: String,
 }
 
 impl NativeMap {
-    pub fn from_opened(o: Opened, label: String) -> NativeMap {
+    pub fn from_opened(o: Opened) -> NativeMap {
         NativeMap {
             length: o.region.len(),
             region: Some(Arc::new(o.region)),
             file: o.options.track_file.then(|| Arc::new(o.file)),
             mode: o.options.mode,
-            anonymous: false,
             offset: o.layout.offset,
             explicit_length: o.options.length.is_some(),
             size_at_open: o.size_at_open,
@@ -112,33 +66,60 @@ impl NativeMap {
             protected: false,
             huge_pages: HugePages::None,
             buffers: Vec::new(),
-            label,
+            label: o.label,
         }
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The map's offset in its file (0 for anonymous memory).
+    pub(crate) fn file_offset(&self) -> u64 {
+        self.offset
+    }
+
+    pub(crate) fn byte_length(&self) -> usize {
+        self.length
+    }
+
+    pub(crate) fn file(&self) -> Option<&Arc<File>> {
+        self.file.as_ref()
+    }
+
+    /// `allocate()` memory (derived from the live region).
+    pub(crate) fn anonymous(&self) -> bool {
+        self.region.as_ref().is_some_and(|r| !r.file_backed())
+    }
+
+    /// Whether `flush` does anything: shared file maps only.
+    pub(crate) fn flushes(&self) -> bool {
+        self.mode == Mode::ReadWrite && !self.anonymous()
+    }
+
+    pub(crate) fn live(&self) -> Result<&Arc<Region>> {
+        self.region.as_ref().ok_or_else(|| to_napi(Error::Closed))
+    }
+
+    /// Validates `[byte_offset, byte_offset + length)` against the map, and against the file's
+    /// current size (truncation by another process) when the map tracks its file.
+    pub(crate) fn checked_range(&self, byte_offset: f64, length: f64) -> Result<(usize, usize)> {
+        self.live()?;
+        let start = byte_count("byteOffset", byte_offset)?;
+        let len = byte_count("length", length)?;
+        check_range(("byteOffset", start as u64), ("length", len as u64), self.length as u64).into_napi()?;
+        check_file_size(self.file.as_deref(), self.offset + start as u64, len as u64).into_napi()?;
+        Ok((start, len))
+    }
+
+    /// Records the protection `protect()` gave the pages, so a resize keeps it.
+    pub(crate) fn set_protected(&mut self, protected: bool) {
+        self.protected = protected;
     }
 }
 
 #[napi]
 impl NativeMap {
-    /// Opens and maps the file at `path`.
-    #[napi(factory)]
-    pub fn open_path(path: String, options: BindingOpenOptions) -> Result<NativeMap> {
-        let (options, after) = options.parse().into_napi()?;
-        let label = format!("'{path}'");
-        Ok(NativeMap::from_opened(open_blocking(Target::Path(path), options, after).into_napi()?, label))
-    }
-
-    /// Maps the file open on descriptor `fd`, through a dup of it (the caller keeps `fd`).
-    #[napi(factory)]
-    pub fn open_fd(fd: i32, options: BindingOpenOptions) -> Result<NativeMap> {
-        let (options, after) = options.parse().into_napi()?;
-        if options.create != Create::No {
-            return Err(to_napi(create_with_fd()));
-        }
-        let file = os::dup_fd(fd).into_napi()?;
-        let label = format!("descriptor {fd}");
-        Ok(NativeMap::from_opened(open_blocking(Target::Fd(file), options, after).into_napi()?, label))
-    }
-
     /// Anonymous private memory; `hugePages` tries MAP_HUGETLB, then MADV_HUGEPAGE.
     #[napi(factory)]
     pub fn allocate(length: f64, huge_pages: bool) -> Result<NativeMap> {
@@ -148,7 +129,6 @@ impl NativeMap {
             region: Some(Arc::new(region)),
             file: None,
             mode: Mode::ReadWrite,
-            anonymous: true,
             offset: 0,
             length,
             explicit_length: true,
@@ -196,20 +176,10 @@ impl NativeMap {
     #[napi]
     pub fn create_buffer(&mut self, env: Env, shift: u32, start: f64, length: f64) -> Result<Unknown<'_>> {
         let region = Arc::clone(self.live()?);
-        let shift = shift as usize;
-        let start = byte_count("start", start)?;
-        let length = byte_count("length", length)?;
-        if shift > region.delta() + start || start + length > self.length + shift {
-            return Err(to_napi(Error::out_of_range(
-                "length",
-                format!(
-                    "at most {} (a window of the map's {} bytes from {start} - {shift})",
-                    (self.length + shift).saturating_sub(start),
-                    self.length
-                ),
-                length,
-            )));
-        }
+        let (shift, start, length) =
+            (shift as usize, byte_count("start", start)?, byte_count("length", length)?);
+        check_window(start as u64, shift as u64, length as u64, self.length as u64, region.delta() as u64)
+            .into_napi()?;
         let (value, tracked) =
             external_buffer::create(env.raw(), &region, start, shift, length).into_napi()?;
         self.buffers.push(tracked);
@@ -232,12 +202,98 @@ impl NativeMap {
         self.file = None;
         region.retire(!released).into_napi()
     }
+
+    /// Sets the length to `newLength` (and the file to `offset + newLength`), detaching every
+    /// view. A failure leaves the file's size and bytes, and the map's length and contents, as
+    /// they were.
+    #[napi]
+    pub fn resize(&mut self, env: Env, new_length: f64) -> Result<()> {
+        self.live()?;
+        let anonymous = self.anonymous();
+        match (anonymous, self.mode) {
+            (false, Mode::Read) => {
+                return Err(to_napi(Error::ReadOnly("resize() needs mode 'read-write' or an allocate() map")))
+            }
+            (false, Mode::CopyOnWrite) => {
+                return Err(to_napi(Error::Unsupported(
+                    "resize() is not supported on 'copy-on-write' maps".into(),
+                )))
+            }
+            _ => {}
+        }
+        let new_len = byte_count("newLength", new_length)?;
+        if anonymous {
+            return self.replace_region(env, new_len, None);
+        }
+        let file = self.file.clone().ok_or_else(|| {
+            to_napi(Error::Unsupported(
+                "resize() needs the descriptor: open without `trackFile: false`".into(),
+            ))
+        })?;
+        let old_size = OpenedFile::current_size(&file).into_napi()?;
+        let target = self.offset + new_len as u64;
+        if target > old_size {
+            // Grow the file first, so the new pages are backed; undo it if mapping fails.
+            file.set_len(target).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
+            if let Err(e) = self.replace_region(env, new_len, Some(&file)) {
+                if os::TRUNCATE_WHILE_MAPPED {
+                    let _ = file.set_len(old_size);
+                } else {
+                    // The old view still maps the file: cut it back the way a shrink does.
+                    let old_len = self.length;
+                    let _ = self.cut_unmapped(env, old_len, &file, old_size, target);
+                }
+                return Err(e);
+            }
+            return Ok(());
+        }
+        if target < old_size && !os::TRUNCATE_WHILE_MAPPED {
+            return self.cut_unmapped(env, new_len, &file, target, old_size);
+        }
+        // The file shrinks (or keeps its size): map first, so no page of the new map lies past
+        // the new end, then cut the file once no task reads the old pages.
+        if target < old_size {
+            os::check_shrinkable(&file).into_napi()?;
+        }
+        let (old_len, old) = (self.length, Arc::clone(self.live()?));
+        self.replace_region(env, new_len, Some(&file))?;
+        if target < old_size {
+            old.wait_idle();
+            if let Err(e) = file.set_len(target) {
+                let _ = self.replace_region(env, old_len, Some(&file));
+                return Err(to_napi(Error::io("ftruncate", e)));
+            }
+        }
+        Ok(())
+    }
+
+    /// 'read' maps without an explicit length: follow the file's current size. Detaches every
+    /// view, also when the size is unchanged.
+    #[napi]
+    pub fn remap(&mut self, env: Env) -> Result<f64> {
+        self.live()?;
+        if self.anonymous() || self.explicit_length || self.mode == Mode::ReadWrite {
+            return Err(to_napi(Error::Unsupported(
+                "remap() is for 'read' and 'copy-on-write' maps opened without `length`".into(),
+            )));
+        }
+        let file = self.file.clone().ok_or_else(|| {
+            to_napi(Error::Unsupported(
+                "remap() needs the descriptor: open without `trackFile: false`".into(),
+            ))
+        })?;
+        let size = OpenedFile::current_size(&file).into_napi()?;
+        let new_len =
+            Layout::new(self.offset, None, size, os::page_size() as u64).into_napi()?.length as usize;
+        self.replace_region(env, new_len, Some(&file))?;
+        Ok(new_len as f64)
+    }
 }
 
 impl NativeMap {
     /// Detaches every tracked ArrayBuffer. True when no JavaScript can reach the pages any more:
     /// every buffer detached now or finalized.
-    pub(crate) fn detach_all(&mut self, env: Env) -> bool {
+    fn detach_all(&mut self, env: Env) -> bool {
         let mut all_released = true;
         for tracked in self.buffers.drain(..) {
             all_released &= tracked.release(env.raw());
@@ -245,25 +301,50 @@ impl NativeMap {
         all_released
     }
 
-    pub(crate) fn live(&self) -> Result<&Arc<Region>> {
-        self.region.as_ref().ok_or_else(|| to_napi(Error::Closed))
-    }
-
-    /// Validates `[byte_offset, byte_offset + length)` against the map, and against the file's
-    /// current size (truncation by another process) when the map tracks its file.
-    pub(crate) fn checked_range(&self, byte_offset: f64, length: f64) -> Result<(usize, usize)> {
-        self.live()?;
-        let start = byte_count("byteOffset", byte_offset)?;
-        let len = byte_count("length", length)?;
-        check_range(("byteOffset", start as u64), ("length", len as u64), self.length as u64).into_napi()?;
-        check_file_size(self.file.as_deref(), self.offset + start as u64, len as u64).into_napi()?;
-        Ok((start, len))
+    /// Detaches every view and swaps in a region of `new_len` bytes with the same contents. The
+    /// old pages go once no task reads them (`Region::retire`); on failure the map keeps them.
+    fn replace_region(&mut self, env: Env, new_len: usize, file: Option<&File>) -> Result<()> {
+        let old = Arc::clone(self.live()?);
+        let released = self.detach_all(env);
+        let mut moved = None;
+        if released && old.is_idle() {
+            // SAFETY: every view is detached or finalized and no task holds the region; a file
+            // map only grows after `resize` grew the file, and `remap` grows to the file's size.
+            // A refusal (a ranged advise or lock split the mapping) leaves it intact.
+            moved = unsafe { old.remap_out(new_len) }.ok().flatten();
+        }
+        let new = match moved {
+            Some(region) => region,
+            None => {
+                let fresh = match file {
+                    Some(file) => {
+                        let layout = Layout::at(self.offset, new_len as u64, os::page_size() as u64);
+                        Region::map(file, &layout, self.mode).map(|(r, _)| r).into_napi()?
+                    }
+                    None => Region::anonymous(new_len, false).map(|(r, _)| r).into_napi()?,
+                };
+                if !old.file_backed() {
+                    copy_contents(&old, &fresh, new_len.min(self.length));
+                }
+                old.retire(!released).into_napi()?;
+                fresh
+            }
+        };
+        if self.protected {
+            new.set_read_only(true).into_napi()?;
+        }
+        self.region = Some(Arc::new(new));
+        self.length = new_len;
+        Ok(())
     }
 }
 
-/// `create` names a file to create: a descriptor has none.
-pub fn create_with_fd() -> Error {
-    Error::invalid_value("create", "false when mapping a descriptor", "true (boolean)")
+/// Copies the first `len` bytes of an anonymous map into its replacement.
+fn copy_contents(from: &Region, to: &Region, len: usize) {
+    if len > 0 {
+        // SAFETY: both regions are live for at least `len` bytes and are distinct mappings.
+        unsafe { std::ptr::copy_nonoverlapping(from.ptr(), to.ptr(), len) };
+    }
 }
 
 /// The truncation check of SPEC §4.5, by fstat just before the access.

@@ -16,17 +16,14 @@
 //! drop unmaps them.
 
 use std::fs::File;
-use std::io;
 use std::ptr::NonNull;
-#[cfg(feature = "test-hooks")]
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use memmap2::{Mmap, MmapMut, MmapOptions};
 use memmap_core::layout::page_span;
-use memmap_core::{Error, Layout, Mode, Result};
+use memmap_core::Result;
 
+use crate::pages::Pages;
 use crate::{limit, os, read_only};
 
 /// Maps alive in this process (pages not yet unmapped) and the bytes they cover.
@@ -36,55 +33,6 @@ pub static MAPPED_BYTES: AtomicU64 = AtomicU64::new(0);
 /// For tests: the page-aligned address of the last region mapped, to find it in /proc/self/smaps.
 #[cfg(feature = "test-hooks")]
 pub static LAST_MAPPED: AtomicU64 = AtomicU64::new(0);
-
-/// For tests: force the 'read' fallback to a truly read-only map.
-#[cfg(feature = "test-hooks")]
-pub static FORCE_READ_ONLY_FALLBACK: AtomicBool = AtomicBool::new(false);
-
-fn private_map_refused() -> bool {
-    #[cfg(feature = "test-hooks")]
-    if FORCE_READ_ONLY_FALLBACK.load(Ordering::Relaxed) {
-        return true;
-    }
-    false
-}
-
-/// The 'read' fallback: a view that takes no commit charge, so stray writes fault. Unix keeps it
-/// private (MAP_PRIVATE, PROT_READ); Windows maps it FILE_MAP_READ, because a copy-on-write view,
-/// even a read-only one, is charged for its whole length.
-fn map_read_only(options: &MmapOptions, file: &File) -> Result<Mmap> {
-    #[cfg(windows)]
-    // SAFETY: memmap2's file-map contract, as in `Region::map`; the view is read-only.
-    let map = unsafe { options.map(file) };
-    #[cfg(not(windows))]
-    // SAFETY: as above; private and read-only (no commit charge), so a stray write faults.
-    let map = unsafe { options.map_copy_read_only(file) };
-    map.map_err(|e| Error::io("mmap", e))
-}
-
-pub enum Pages {
-    /// 'read' and 'copy-on-write' (private), 'read-write' (shared), anonymous.
-    Writable(MmapMut),
-    /// The 'read' fallback where the OS refuses a private writable map: stray writes fault.
-    ReadOnly(Mmap),
-}
-
-impl Pages {
-    fn ptr(&self) -> *mut u8 {
-        match self {
-            Pages::Writable(m) => m.as_ptr().cast_mut(),
-            Pages::ReadOnly(m) => m.as_ptr().cast_mut(),
-        }
-    }
-}
-
-/// Huge pages behind an anonymous map.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum HugePages {
-    None,
-    Hugetlb,
-    Thp,
-}
 
 /// What happens to the pages once the last running task ends.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -129,83 +77,7 @@ unsafe impl Send for Region {}
 unsafe impl Sync for Region {}
 
 impl Region {
-    /// Maps `layout` of `file` for `mode`. Returns the region and whether stray writes fault.
-    /// A zero-length layout maps nothing.
-    pub fn map(file: &File, layout: &Layout, mode: Mode) -> Result<(Region, bool)> {
-        let len = usize::try_from(layout.length)
-            .map_err(|_| Error::out_of_range("length", "at most the address space", layout.length))?;
-        let delta = layout.delta() as usize;
-        if len == 0 {
-            return Ok((Region::new(None, 0, delta, true), false));
-        }
-        limit::check(1)?;
-        let mut options = MmapOptions::new();
-        options.offset(layout.offset).len(len);
-        let (pages, stray_writes_fault) = match mode {
-            Mode::ReadWrite => {
-                // SAFETY: memmap2's file-map contract: the file may change under the map. Shared
-                // maps exist to see such changes; truncation is guarded by size checks in every
-                // library call (README, "Safety and caveats").
-                let map = unsafe { options.map_mut(file) }.map_err(|e| Error::io("mmap", e))?;
-                (Pages::Writable(map), false)
-            }
-            Mode::Read | Mode::CopyOnWrite => {
-                options.no_reserve_swap();
-                // `None`: the test hook stands in for the OS refusing the commit.
-                let private = if private_map_refused() {
-                    Err(None)
-                } else {
-                    // SAFETY: as for `map_mut`; the map is private, so no write reaches the file.
-                    unsafe { options.map_copy(file) }.map_err(Some)
-                };
-                match private {
-                    Ok(map) => (Pages::Writable(map), false),
-                    Err(e) if mode == Mode::Read && e.as_ref().is_none_or(os::commit_refused) => {
-                        (Pages::ReadOnly(map_read_only(&options, file)?), true)
-                    }
-                    Err(e) => {
-                        let e = e.unwrap_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory));
-                        return Err(Error::io("mmap", e));
-                    }
-                }
-            }
-        };
-        let region = Region::new(Some(pages), len, delta, true);
-        if stray_writes_fault {
-            region.register_read_only(&mut region.lock_state());
-        }
-        Ok((region, stray_writes_fault))
-    }
-
-    /// Anonymous private memory of `len` bytes, without MAP_NORESERVE (so it fails early with
-    /// ENOMEM). With `huge`, tries MAP_HUGETLB, then MADV_HUGEPAGE.
-    pub fn anonymous(len: usize, huge: bool) -> Result<(Region, HugePages)> {
-        if len == 0 {
-            return Ok((Region::new(None, 0, 0, false), HugePages::None));
-        }
-        limit::check(1)?;
-        if huge && os::HUGE_PAGES {
-            // munmap of a hugetlb mapping needs a multiple of the huge page size, so memmap2 (which
-            // unmaps what it mapped) must map the rounded length; the map shows `len` bytes.
-            let rounded = len.div_ceil(os::huge_page_size()) * os::huge_page_size();
-            if let Ok(map) = MmapOptions::new().len(rounded).huge(None).map_anon() {
-                return Ok((Region::new(Some(Pages::Writable(map)), len, 0, false), HugePages::Hugetlb));
-            }
-        }
-        let map = MmapOptions::new().len(len).map_anon().map_err(|e| Error::io("mmap", e))?;
-        let region = Region::new(Some(Pages::Writable(map)), len, 0, false);
-        let mut kind = HugePages::None;
-        if huge && os::HUGE_PAGES {
-            let (ptr, span) = region.span(0, len);
-            // SAFETY: `span` covers exactly the anonymous mapping just made, page-aligned.
-            if unsafe { os::advise(ptr, span, memmap_core::Advice::HugePage) }.is_ok() {
-                kind = HugePages::Thp;
-            }
-        }
-        Ok((region, kind))
-    }
-
-    fn new(pages: Option<Pages>, len: usize, delta: usize, file_backed: bool) -> Region {
+    pub(crate) fn new(pages: Option<Pages>, len: usize, delta: usize, file_backed: bool) -> Region {
         let ptr = pages.as_ref().and_then(|p| NonNull::new(p.ptr())).unwrap_or(NonNull::dangling());
         let vmas = isize::from(pages.is_some());
         limit::add(vmas);
@@ -219,6 +91,11 @@ impl Region {
 
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// False for `allocate()` memory.
+    pub fn file_backed(&self) -> bool {
+        self.file_backed
     }
 
     /// First byte of the caller's range. Valid for `len` bytes (type-level Safety paragraph).
@@ -363,7 +240,7 @@ impl Region {
             let options = memmap2::RemapOptions::new().may_move(true);
             // SAFETY: the caller's contract; memmap2 swaps in the moved mapping on success and
             // leaves the old one intact on failure.
-            unsafe { map.remap(new_len, options) }.map_err(|e| Error::io("mremap", e))?;
+            unsafe { map.remap(new_len, options) }.map_err(|e| memmap_core::Error::io("mremap", e))?;
             let pages = state.pages.take();
             // mremap only succeeds within one kernel mapping, so there were no splits; the new
             // region counts the one mapping again.
@@ -410,6 +287,11 @@ impl Region {
             state.read_only = false;
         }
         Ok(())
+    }
+
+    /// Records pages mapped read-only from the start (the 'read' fallback).
+    pub(crate) fn mark_read_only(&self) {
+        self.register_read_only(&mut self.lock_state());
     }
 
     fn register_read_only(&self, state: &mut State) {

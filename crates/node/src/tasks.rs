@@ -1,4 +1,5 @@
-//! Work on the libuv thread pool: `open()`, `flush()`, `indexOfAsync()`. Each task that touches
+//! Work on the libuv thread pool over an open map: `flush()`, `indexOfAsync()` (and `prefetch()`
+//! in `prefetch.rs`; `open()` is in `open.rs`). Each task that touches
 //! pages holds an `Arc` of the region and counts itself in it (`Region::begin_task`), so a
 //! `close()`, `resize()` or `remap()` during the task leaves the pages as they are until the task
 //! lets go, at the end of `compute`, before its promise settles: a flush really writes back and a
@@ -8,16 +9,15 @@ use std::fs::File;
 use std::sync::Arc;
 
 use memmap_core::search::Search;
-use memmap_core::{Create, Error, OpenOptions};
+use memmap_core::Error;
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Result, Task};
 use napi_derive::napi;
 
-use crate::access::durable_file;
+use crate::access::flush_range;
 use crate::error::{to_napi, IntoNapi};
-use crate::mapping::{check_file_size, create_with_fd, open_blocking, NativeMap, Opened, Target};
-use crate::options::{byte_count, AfterMap, BindingOpenOptions};
-use crate::os::dup_fd;
+use crate::mapping::NativeMap;
+use crate::options::byte_count;
 use crate::region::Region;
 use crate::search::{self, search_offset};
 
@@ -31,7 +31,7 @@ impl Hold {
     fn new(map: &NativeMap) -> Result<Hold> {
         let region = Arc::clone(map.live()?);
         region.begin_task();
-        Ok(Hold { region, file: map.file.clone() })
+        Ok(Hold { region, file: map.file().cloned() })
     }
 }
 
@@ -41,30 +41,9 @@ impl Drop for Hold {
     }
 }
 
-pub struct OpenTask {
-    target: Option<Target>,
-    label: String,
-    options: OpenOptions,
-    after: AfterMap,
-}
-
-impl Task for OpenTask {
-    type Output = Opened;
-    type JsValue = NativeMap;
-
-    fn compute(&mut self) -> Result<Opened> {
-        let target = self.target.take().ok_or_else(|| to_napi(Error::Closed))?;
-        open_blocking(target, self.options.clone(), self.after).into_napi()
-    }
-
-    fn resolve(&mut self, _env: Env, output: Opened) -> Result<NativeMap> {
-        Ok(NativeMap::from_opened(output, self.label.clone()))
-    }
-}
-
 pub struct FlushTask {
     hold: Option<Hold>,
-    file_start: u64,
+    file_offset: u64,
     start: usize,
     len: usize,
     flushes: bool,
@@ -77,12 +56,9 @@ impl Task for FlushTask {
 
     fn compute(&mut self) -> Result<()> {
         let Some(hold) = self.hold.take() else { return Err(to_napi(Error::Closed)) };
-        check_file_size(hold.file.as_deref(), self.file_start, self.len as u64).into_napi()?;
-        if self.flushes && self.len > 0 {
-            let file = durable_file(self.durable, hold.file.as_deref()).into_napi()?;
-            hold.region.flush(self.start, self.len, file).into_napi()?;
-        }
-        Ok(())
+        let file = hold.file.as_deref();
+        flush_range(&hold.region, file, self.file_offset, self.start, self.len, self.flushes, self.durable)
+            .into_napi()
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
@@ -130,8 +106,8 @@ impl NativeMap {
     pub fn hold(&self) -> Result<TaskHold> {
         Ok(TaskHold {
             hold: Some(Hold::new(self)?),
-            offset: self.offset,
-            length: self.length,
+            offset: self.file_offset(),
+            length: self.byte_length(),
             flushes: self.flushes(),
         })
     }
@@ -155,7 +131,7 @@ pub fn flush_async(
     .into_napi()?;
     Ok(AsyncTask::new(FlushTask {
         hold: hold.hold.take(),
-        file_start: hold.offset + start as u64,
+        file_offset: hold.offset,
         start,
         len,
         flushes: hold.flushes,
@@ -178,24 +154,4 @@ pub fn index_of_async(
         needle: needle.to_vec(),
         search,
     }))
-}
-
-/// `open()` on the thread pool: open, size, map, advise and populate.
-#[napi(ts_return_type = "Promise<NativeMap>")]
-pub fn open_path_async(path: String, options: BindingOpenOptions) -> Result<AsyncTask<OpenTask>> {
-    let (options, after) = options.parse().into_napi()?;
-    let label = format!("'{path}'");
-    Ok(AsyncTask::new(OpenTask { target: Some(Target::Path(path)), label, options, after }))
-}
-
-/// `open()` of a descriptor (dup'ed now, on the calling thread) on the thread pool.
-#[napi(ts_return_type = "Promise<NativeMap>")]
-pub fn open_fd_async(fd: i32, options: BindingOpenOptions) -> Result<AsyncTask<OpenTask>> {
-    let (options, after) = options.parse().into_napi()?;
-    if options.create != Create::No {
-        return Err(to_napi(create_with_fd()));
-    }
-    let file = dup_fd(fd).into_napi()?;
-    let label = format!("descriptor {fd}");
-    Ok(AsyncTask::new(OpenTask { target: Some(Target::Fd(file)), label, options, after }))
 }

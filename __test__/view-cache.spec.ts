@@ -1,0 +1,80 @@
+// The chunk cache of views (js/view-cache.ts), with a tiny `max` so every case is small: which
+// chunk serves a window, that a window of at most half a chunk always fits in one, that a
+// straddling window gets a buffer of its own, and that chunks are made once and remade after a
+// transfer. The oracle is a brute-force search over all chunks.
+import test from 'ava'
+
+import { chunkFor, strideOf, ViewCache } from '../js/view-cache'
+
+const MAX = 64
+
+test('a map that fits in one buffer is one chunk, shifted by offset % 8', (t) => {
+  t.deepEqual(chunkFor(10, 5, 50, 3, MAX), { k: 0, begin: 0, size: 53, at: 13 })
+  t.deepEqual(chunkFor(0, 61, 61, 3, MAX), { k: 0, begin: 0, size: 64, at: 3 })
+})
+
+test('chunkFor agrees with a brute-force search over the overlapping chunks, and a window of at most half a chunk always fits', (t) => {
+  const stride = strideOf(MAX)
+  t.is(stride, 32)
+  for (const shift of [0, 3, 7]) {
+    for (const length of [65, 100, 200]) {
+      const whole = length + shift
+      for (let start = 0; start <= length; start++) {
+        for (let bytes = 0; start + bytes <= length; bytes++) {
+          const slot = chunkFor(start, bytes, length, shift, MAX)
+          // Brute force: the first chunk (by k) whose range holds the whole window.
+          let expected = null
+          for (let k = 0; k * stride < whole; k++) {
+            const begin = k * stride
+            const size = Math.min(MAX, whole - begin)
+            if (begin <= start + shift && start + shift + bytes <= begin + size) {
+              expected = k
+              break
+            }
+          }
+          if (slot === null) {
+            t.true(bytes > stride, `only windows longer than half a chunk straddle (start ${start}, ${bytes} bytes)`)
+          } else {
+            t.true(slot.begin <= start + shift && slot.at + bytes <= slot.size, `the slot holds the window (start ${start}, ${bytes} bytes)`)
+            t.is(slot.at, start + shift - slot.begin)
+            if (expected !== null && slot.k !== expected) t.true(slot.k > expected, 'a later chunk, also holding it')
+          }
+        }
+      }
+    }
+  }
+})
+
+test('ViewCache makes each chunk once, a straddling window its own buffer, and remakes a chunk moved away by transfer()', (t) => {
+  const made: [number, number, number][] = []
+  const cache = new ViewCache((shift, start, length) => (made.push([shift, start, length]), new ArrayBuffer(length)), 3, MAX)
+  const [a, atA] = cache.window(200, 10, 8)
+  const [b, atB] = cache.window(200, 12, 8)
+  t.is(a, b, 'the same chunk serves both windows')
+  t.deepEqual([atA, atB], [13, 15])
+  const [own, atOwn] = cache.window(200, 60, 40)
+  t.is(own.byteLength, 40)
+  t.is(atOwn, 0)
+  t.deepEqual(made, [
+    [3, 0, 64],
+    [0, 60, 40],
+  ])
+  if ('transfer' in ArrayBuffer.prototype) {
+    ;(a as ArrayBuffer & { transfer(): ArrayBuffer }).transfer()
+    const [again] = cache.window(200, 10, 8)
+    t.not(again, a)
+    t.is(again.byteLength, 64)
+  }
+  cache.drop()
+  cache.window(200, 10, 8)
+  t.deepEqual(made.at(-1), [3, 0, 64], 'dropped chunks are made again')
+})
+
+test('the chunk of an empty map is a heap buffer that drop() detaches', (t) => {
+  const cache = new ViewCache(() => t.fail('nothing to map') as never, 5, MAX)
+  const [chunk, at] = cache.window(0, 0, 0)
+  t.is(chunk.byteLength, 5)
+  t.is(at, 5)
+  cache.drop()
+  t.is(chunk.byteLength, 0)
+})

@@ -1,0 +1,156 @@
+//! The open pipeline: one request (a path or a descriptor, and the options) with a synchronous
+//! face (`NativeMap.open`) and an asynchronous one (`openAsync`, on the libuv thread pool). Both
+//! run [`Request::open`]: open or duplicate, check and size the file, map, advise, populate; on
+//! any failure the file is left as it was.
+
+use std::fs::File;
+
+use memmap_core::{Advice, Error, Layout, OpenOptions, OpenedFile, Source};
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Result, Task};
+use napi_derive::napi;
+
+use crate::error::{to_napi, IntoNapi};
+use crate::mapping::NativeMap;
+use crate::options::BindingOpenOptions;
+use crate::os;
+use crate::region::Region;
+
+/// What to open, as the TypeScript layer sends it: exactly one of `path` and `fd`.
+#[napi(object)]
+pub struct OpenRequest {
+    pub path: Option<String>,
+    pub fd: Option<i32>,
+    pub options: BindingOpenOptions,
+}
+
+/// Where to open: a path, or a duplicate of a caller's descriptor.
+enum Target {
+    Path(String),
+    Fd(File),
+}
+
+/// A request checked on the JavaScript thread (every rule of the options, the descriptor
+/// duplicated), ready to run there or on the pool.
+pub struct Request {
+    target: Target,
+    options: OpenOptions,
+    /// Names the map in the warning a map collected without `close()` raises.
+    label: String,
+}
+
+/// A map made, not yet wrapped (everything in it is `Send`).
+pub struct Opened {
+    pub region: Region,
+    pub file: File,
+    pub layout: Layout,
+    pub stray_writes_fault: bool,
+    pub size_at_open: u64,
+    pub options: OpenOptions,
+    pub label: String,
+}
+
+impl TryFrom<OpenRequest> for Request {
+    type Error = Error;
+
+    fn try_from(request: OpenRequest) -> memmap_core::Result<Request> {
+        let options = OpenOptions::try_from(request.options)?;
+        let (target, label) = match (request.path, request.fd) {
+            (Some(path), _) => {
+                options.validate(Source::Path)?;
+                let label = format!("'{path}'");
+                (Target::Path(path), label)
+            }
+            (None, Some(fd)) => {
+                options.validate(Source::Descriptor)?;
+                (Target::Fd(os::dup_fd(fd)?), format!("descriptor {fd}"))
+            }
+            (None, None) => return Err(Error::invalid_value("file", "a path or a descriptor", "nothing")),
+        };
+        Ok(Request { target, options, label })
+    }
+}
+
+impl Request {
+    /// Opens, sizes, maps, advises and populates; on any failure undoes what it did to the file.
+    pub fn open(self) -> memmap_core::Result<Opened> {
+        let Request { target, options, label } = self;
+        let mut opened = match target {
+            Target::Path(path) => OpenedFile::open(path.as_ref(), &options)?,
+            Target::Fd(file) => OpenedFile::from_file(file, &options)?,
+        };
+        match map_opened(&opened, &options) {
+            Ok((region, layout, stray_writes_fault)) => {
+                let size_at_open = opened.size;
+                Ok(Opened {
+                    region,
+                    file: opened.file,
+                    layout,
+                    stray_writes_fault,
+                    size_at_open,
+                    options,
+                    label,
+                })
+            }
+            Err(e) => {
+                opened.rollback();
+                Err(e)
+            }
+        }
+    }
+}
+
+fn map_opened(opened: &OpenedFile, options: &OpenOptions) -> memmap_core::Result<(Region, Layout, bool)> {
+    if let (true, Some(from)) = (options.allocate, opened.grown_from()) {
+        os::reserve(&opened.file, from, opened.size - from)?;
+    }
+    let layout = Layout::new(options.offset, options.length, opened.size, os::page_size() as u64)?;
+    let (region, stray_writes_fault) = Region::map(&opened.file, &layout, options.mode)?;
+    if region.len() > 0 {
+        let (ptr, span) = region.span(0, region.len());
+        if options.advice != Advice::Normal {
+            // SAFETY: `span` covers the whole live mapping just made, page-aligned.
+            unsafe { os::advise(ptr, span, options.advice) }?;
+        }
+        if options.populate {
+            // SAFETY: as above; the mapping is readable in every mode.
+            unsafe { os::populate_read(ptr, span) }?;
+        }
+    }
+    Ok((region, layout, stray_writes_fault))
+}
+
+#[napi]
+impl NativeMap {
+    /// Opens and maps a file, on the calling thread.
+    #[napi(factory)]
+    pub fn open(request: OpenRequest) -> Result<NativeMap> {
+        let request = Request::try_from(request).into_napi()?;
+        Ok(NativeMap::from_opened(request.open().into_napi()?))
+    }
+}
+
+/// `open()` on the libuv thread pool: the request is checked (and a descriptor duplicated) now,
+/// on the calling thread; the same [`Request::open`] runs on the pool.
+#[napi(ts_return_type = "Promise<NativeMap>")]
+pub fn open_async(request: OpenRequest) -> Result<AsyncTask<OpenTask>> {
+    Ok(AsyncTask::new(OpenTask { request: Some(Request::try_from(request).into_napi()?) }))
+}
+
+pub struct OpenTask {
+    request: Option<Request>,
+}
+
+impl Task for OpenTask {
+    type Output = Opened;
+    type JsValue = NativeMap;
+
+    fn compute(&mut self) -> Result<Opened> {
+        let request = self.request.take().ok_or_else(|| to_napi(Error::Closed))?;
+        request.open().into_napi()
+    }
+
+    fn resolve(&mut self, _env: Env, output: Opened) -> Result<NativeMap> {
+        Ok(NativeMap::from_opened(output))
+    }
+}
