@@ -3,7 +3,6 @@
 //! pages. `region.rs` owns the pages once mapped.
 
 use std::fs::File;
-use std::io;
 #[cfg(feature = "test-hooks")]
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -85,22 +84,18 @@ impl Region {
             }
             Mode::Read | Mode::CopyOnWrite => {
                 options.no_reserve_swap();
-                // `None`: the test hook stands in for the OS refusing the commit.
                 let private = if private_map_refused() {
-                    Err(None)
+                    Err(os::commit_refusal())
                 } else {
                     // SAFETY: as for `map_mut`; the map is private, so no write reaches the file.
-                    unsafe { options.map_copy(file) }.map_err(Some)
+                    unsafe { options.map_copy(file) }
                 };
                 match private {
                     Ok(map) => (Pages::Writable(map), false),
-                    Err(e) if mode == Mode::Read && e.as_ref().is_none_or(os::commit_refused) => {
+                    Err(e) if mode == Mode::Read && os::commit_refused(&e) => {
                         (Pages::ReadOnly(map_read_only(&options, file)?), true)
                     }
-                    Err(e) => {
-                        let e = e.unwrap_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory));
-                        return Err(Error::io("mmap", e));
-                    }
+                    Err(e) => return Err(Error::io("mmap", e)),
                 }
             }
         };

@@ -35,6 +35,10 @@ pub fn commit_refused(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::OutOfMemory
 }
 
+pub fn commit_refusal() -> io::Error {
+    io::Error::from(io::ErrorKind::OutOfMemory)
+}
+
 pub fn dup_fd(_fd: i32) -> Result<File> {
     unsupported("mapping a file descriptor")
 }

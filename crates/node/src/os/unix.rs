@@ -39,6 +39,11 @@ pub fn commit_refused(error: &io::Error) -> bool {
     error.raw_os_error() == Some(libc::ENOMEM)
 }
 
+/// The error the OS gives when it refuses that commit (what the test hook injects).
+pub fn commit_refusal() -> io::Error {
+    io::Error::from_raw_os_error(libc::ENOMEM)
+}
+
 /// A duplicate (F_DUPFD_CLOEXEC) of the caller's descriptor: the caller keeps and closes theirs.
 /// A descriptor that is not open is EBADF from `fstat`, as `fs.fstatSync` reports it.
 pub fn dup_fd(fd: i32) -> Result<File> {

@@ -88,6 +88,11 @@ pub fn commit_refused(error: &io::Error) -> bool {
     matches!(error.raw_os_error(), Some(c) if c == ERROR_NOT_ENOUGH_MEMORY as i32 || c == ERROR_COMMITMENT_LIMIT as i32)
 }
 
+/// The error Windows gives when it refuses that commit (what the test hook injects).
+pub fn commit_refusal() -> io::Error {
+    io::Error::from_raw_os_error(ERROR_NOT_ENOUGH_MEMORY as i32)
+}
+
 type UvGetOsfhandle = unsafe extern "C" fn(fd: i32) -> HANDLE;
 type PrefetchVirtualMemory =
     unsafe extern "system" fn(HANDLE, usize, *const WIN32_MEMORY_RANGE_ENTRY, u32) -> i32;
