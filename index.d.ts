@@ -113,6 +113,13 @@ export interface Range {
   offset?: number | bigint
   /** @default to the end of the mapping */
   length?: number | bigint
+  /**
+   * {@link MappedFile.flush} and {@link MappedFile.flushSync} only: after writing the pages back, ask the
+   * device to persist them (fdatasync on Linux, F_FULLFSYNC on macOS, FlushFileBuffers on Windows).
+   * Needs the descriptor: `ERR_MMAP_UNSUPPORTED` on a `trackFile: false` map. Ignored by other methods.
+   * @default false
+   */
+  durable?: boolean
 }
 
 /** A TypedArray constructor, or `Buffer`. */
@@ -202,7 +209,7 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * @throws `ERR_MMAP_CLOSED`
    */
   readonly fileSize: number
-  /** Huge pages behind an {@link allocate} map: 'hugetlb' (MAP_HUGETLB), 'thp' (MADV_HUGEPAGE) or false; always false for file maps. */
+  /** Huge pages behind an {@link allocate} map: 'hugetlb' (MAP_HUGETLB), 'thp' (MADV_HUGEPAGE) or false; always false for file maps and off Linux. */
   readonly hugePages: 'hugetlb' | 'thp' | false
   /** `true` when the OS refused a private writable map and 'read' fell back to a read-only one: a stray write then faults. */
   readonly strayWritesFault: boolean
@@ -370,8 +377,11 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    */
   prefetch(range?: Range, options?: PrefetchOptions): Promise<void>
   /**
-   * Writes the range's dirty pages to the file and waits (msync MS_SYNC). A no-op that succeeds on 'read', 'copy-on-write' and anonymous maps.
-   * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`, or the msync error
+   * Writes the range's dirty pages to the file and waits (msync MS_SYNC; FlushViewOfFile on Windows). With
+   * `durable: true` it then asks the device to persist them (fdatasync, F_FULLFSYNC, FlushFileBuffers).
+   * A no-op that succeeds on 'read', 'copy-on-write' and anonymous maps.
+   * @throws `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`, `ERR_MMAP_UNSUPPORTED` (durable on a
+   * `trackFile: false` map), or the msync / fdatasync error
    * @example
    * ```ts
    * import { openSync } from 'memmap'
@@ -389,6 +399,7 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * await using log = await open('log.bin', { mode: 'read-write' })
    * log.bytes[0] = 1
    * await log.flush({ offset: 0, length: 4096 })
+   * await log.flush({ durable: true }) // survives a power cut once this resolves
    * ```
    */
   flush(range?: Range): Promise<void>
@@ -587,7 +598,7 @@ export declare function open(file: FileArgument, options?: OpenOptions): Promise
 /**
  * Anonymous private memory of `length` bytes, zero-filled (`path` null, mode 'read-write'). No
  * MAP_NORESERVE, so it fails early with `ENOMEM`. `hugePages` tries MAP_HUGETLB, then MADV_HUGEPAGE;
- * `map.hugePages` says which.
+ * `map.hugePages` says which (always false on macOS and Windows, which get ordinary pages).
  * @example
  * ```ts
  * import { allocate } from 'memmap'
@@ -603,7 +614,7 @@ export declare const pageSize: number
 /** The largest view the runtime allows, read at load: 2^32 on Node 20 and Bun, 2^53-1 on Node 22+. */
 export declare const maxViewBytes: number
 
-/** The granularity of mapping offsets (the page size on Unix); any offset works, aligned internally. */
+/** The granularity of mapping offsets, from the OS: the page size on Unix, 64 KiB on Windows (GetSystemInfo). Any offset works, aligned internally. */
 export declare const allocationGranularity: number
 
 /** Whether this runtime allows external ArrayBuffers (false in Electron's V8 sandbox), probed once at load. When false, `buffer`, `bytes`, `view` and `dataView` throw `ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED`; everything else works. */

@@ -104,6 +104,34 @@ for (const [name, flush] of flushes) {
     }
   })
 
+  test(`${name} with durable: true of a range leaves no dirty page of the file: fdatasync writes back the whole file`, async (t) => {
+    const { file, map, expected } = dirtyMap(t)
+    try {
+      await flush(map, { offset: 0, length: 8 * PAGE, durable: true })
+      t.is(dirtyKb(file), 0, 'every page is clean, not only the 8 of the range')
+      t.true(fs.readFileSync(file).equals(expected))
+      await t.throwsAsync(async () => flush(map, { durable: 1 as unknown as boolean }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+    } finally {
+      map.close()
+    }
+  })
+
+  test(`${name} with durable: true needs the descriptor: ERR_MMAP_UNSUPPORTED with trackFile: false; a no-op on 'read' maps`, async (t) => {
+    const dir = diskDir()
+    const file = cleanFile(dir, 4 * PAGE, 'untracked.bin')
+    const untracked = openSync(file, { mode: 'read-write', trackFile: false })
+    const reader = openSync(file, { trackFile: false })
+    try {
+      await flush(untracked)
+      await t.throwsAsync(async () => flush(untracked, { durable: true }), { code: 'ERR_MMAP_UNSUPPORTED' })
+      await flush(reader, { durable: true })
+      t.pass()
+    } finally {
+      untracked.close()
+      reader.close()
+    }
+  })
+
   test(`${name} of a range past the map is ERR_OUT_OF_RANGE and flushes nothing`, async (t) => {
     const { file, map } = dirtyMap(t)
     try {

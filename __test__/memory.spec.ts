@@ -7,7 +7,7 @@ import { constants } from 'node:os'
 import * as path from 'node:path'
 import test from 'ava'
 
-import { allocate, openSync, type Advice, type OpenOptions } from '..'
+import { allocate, allocationGranularity, openSync, pageSize, type Advice, type OpenOptions } from '..'
 import { type ChildOptions, exitedCleanly, killedBy, lastReport, runChild } from './child'
 import { python, ROOT } from './helpers'
 import { withKernelSetting } from './kernel-setting'
@@ -82,6 +82,12 @@ function bigFile(): string {
 // RssAnon in /proc/self/status is the whole process's anonymous memory, which the runtime moves on
 // its own (V8 heap, GC, compiler threads); the map's share of it is exactly the Anonymous field
 // of its own smaps entries (pages copied privately), so that is what these tests assert.
+test('pageSize and allocationGranularity are what the OS says: getconf PAGESIZE on Linux, for both', (t) => {
+  const page = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim())
+  t.is(pageSize, page)
+  t.is(allocationGranularity, page)
+})
+
 test("populate: true maps every page of a 1 GiB 'read' map and adds no anonymous memory (its smaps: Rss 1 GiB, Anonymous 0 kB), in openSync and open", (t) => {
   const file = bigFile()
   const r = child(

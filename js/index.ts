@@ -13,8 +13,8 @@ export type { Advice, CodedError, FileArgument, MmapErrorCode, Mode, OpenOptions
 /** The system page size in bytes. */
 export const pageSize: number = native.pageSize()
 
-/** The granularity of mapping offsets: the page size on Unix. */
-export const allocationGranularity: number = pageSize
+/** The granularity of mapping offsets, from the OS: the page size on Unix, 64 KiB on Windows. */
+export const allocationGranularity: number = native.allocationGranularity()
 
 /** Whether this runtime allows external ArrayBuffers (false inside Electron's V8 sandbox); probed once at load. */
 export const externalBuffersSupported: boolean = native.probeExternalBuffers()

@@ -10,7 +10,7 @@ import type { BindingAdvice } from '../native/binding'
 import { ADVICE, binding } from './options'
 import { prefetch } from './prefetch'
 import * as search from './search'
-import { byteCount, byteLengthOf, bytesOf, checkRange, elementSize, object, oneOf } from './validate'
+import { boolean, byteCount, byteLengthOf, bytesOf, checkRange, elementSize, object, oneOf } from './validate'
 import { ViewCache } from './view-cache'
 import { viewOrCopy } from './view-or-copy'
 import { notify, waitAsync, waitSync } from './wait'
@@ -218,19 +218,21 @@ export class MappedFile {
     return prefetch(n, this.#path, ...this.#range(range), options)
   }
 
-  /** Writes dirty pages of the range to the file and waits (msync MS_SYNC). No-op unless a 'read-write' file map. */
+  /** Writes dirty pages of the range to the file and waits (msync MS_SYNC); `durable` also flushes the device. No-op unless a 'read-write' file map. */
   flushSync(range?: Range): void {
     const n = this.#live()
     const [start, count] = this.#range(range)
-    this.#call(() => n.flush(start, count))
+    const durable = boolean('range.durable', range?.durable, false)
+    this.#call(() => n.flush(start, count, durable))
   }
 
   /** `flushSync` on the thread pool. */
   async flush(range?: Range): Promise<void> {
     const n = this.#live()
     const [start, count] = this.#range(range)
+    const durable = boolean('range.durable', range?.durable, false)
     try {
-      await this.#call(() => native.flushAsync(n.hold(), start, count))
+      await this.#call(() => native.flushAsync(n.hold(), start, count, durable))
     } catch (error) {
       throw fromNative(error, this.#path)
     }

@@ -56,7 +56,7 @@ impl OpenedFile {
         let meta = self.file.metadata().map_err(|e| Error::io("fstat", e))?;
         let kind = meta.file_type();
         if kind.is_dir() {
-            return Err(Error::io(opened_by, io::Error::from_raw_os_error(libc::EISDIR)));
+            return Err(Error::io(opened_by, is_a_directory()));
         }
         if !kind.is_file() {
             return Err(Error::Unsupported(format!(
@@ -120,13 +120,37 @@ fn describe_non_regular(_kind: FileType) -> &'static str {
 
 /// O_NONBLOCK (so a FIFO cannot hang the open), O_CLOEXEC, and the mode bits of a created file.
 #[cfg(unix)]
-fn unix_flags(options: &mut FsOpenOptions, permissions: u32) {
+fn platform_flags(options: &mut FsOpenOptions, permissions: u32) {
     use std::os::unix::fs::OpenOptionsExt;
     options.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC).mode(permissions);
 }
 
-#[cfg(not(unix))]
-fn unix_flags(_options: &mut FsOpenOptions, _permissions: u32) {}
+/// Windows, as libuv opens files: FILE_FLAG_BACKUP_SEMANTICS, so a directory opens (and is then
+/// reported as EISDIR) or fails with the error node:fs gets; a created file without the owner's
+/// write bit gets FILE_ATTRIBUTE_READONLY (the only mode bit Windows keeps).
+#[cfg(windows)]
+fn platform_flags(options: &mut FsOpenOptions, permissions: u32) {
+    use std::os::windows::fs::OpenOptionsExt;
+    const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+    const FILE_ATTRIBUTE_READONLY: u32 = 0x1;
+    options.custom_flags(FILE_FLAG_BACKUP_SEMANTICS);
+    if permissions & 0o200 == 0 {
+        options.attributes(FILE_ATTRIBUTE_READONLY);
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+fn platform_flags(_options: &mut FsOpenOptions, _permissions: u32) {}
+
+/// EISDIR as the platform's raw error: on Windows ERROR_INVALID_FUNCTION, which libuv (and so
+/// the binding) reports as EISDIR.
+pub fn is_a_directory() -> io::Error {
+    #[cfg(windows)]
+    const EISDIR: i32 = 1;
+    #[cfg(not(windows))]
+    const EISDIR: i32 = libc::EISDIR;
+    io::Error::from_raw_os_error(EISDIR)
+}
 
 fn open_or_create(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
     open_or_create_inner(path, opts).map_err(|e| match e.raw_os_error() {
@@ -143,7 +167,7 @@ fn open_or_create(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
 fn open_or_create_inner(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
     let mut fs_opts = FsOpenOptions::new();
     fs_opts.read(true).write(opts.mode == Mode::ReadWrite);
-    unix_flags(&mut fs_opts, opts.permissions);
+    platform_flags(&mut fs_opts, opts.permissions);
     let open = |o: &FsOpenOptions| o.open(path).map_err(|e| Error::io("open", e));
     match opts.create {
         Create::No => open(&fs_opts).map(|f| (f, false)),
@@ -189,7 +213,7 @@ mod tests {
     fn directory_is_eisdir() {
         let dir = temp_dir("eisdir");
         let e = OpenedFile::open(&dir, &OpenOptions::default()).unwrap_err();
-        assert_eq!(e.raw_os_error(), Some(libc::EISDIR));
+        assert_eq!(e.raw_os_error(), is_a_directory().raw_os_error());
     }
 
     #[test]

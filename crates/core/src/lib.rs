@@ -11,6 +11,7 @@ pub mod file;
 pub mod layout;
 pub mod options;
 pub mod search;
+pub mod win32;
 
 pub use error::{Error, Result};
 pub use file::OpenedFile;

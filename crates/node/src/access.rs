@@ -1,11 +1,10 @@
 //! Copies and searches: `read`, `readInto`, `write`, `indexOf`, `lastIndexOf`, `flush`. None of
 //! them creates an ArrayBuffer over the map.
 
+use std::fs::File;
 use std::ptr;
 
 use memmap_core::search::Search;
-use std::fs::File;
-
 use memmap_core::{check_range, Error, Mode};
 use napi::bindgen_prelude::{Uint8ArraySlice, Unknown};
 use napi::{sys, Env, Result};
@@ -97,16 +96,17 @@ impl NativeMap {
         self.search(&needle, from, to, true)
     }
 
-    /// msync(MS_SYNC) of `[byteOffset, byteOffset + length)`; a no-op on private and anonymous
-    /// maps. The same body as `flush()`'s task.
+    /// msync(MS_SYNC) / FlushViewOfFile of `[byteOffset, byteOffset + length)`, then with
+    /// `durable` the device flush (fdatasync, F_FULLFSYNC, FlushFileBuffers); a no-op on private
+    /// and anonymous maps. The same body as `flush()`'s task.
     #[napi]
-    pub fn flush(&self, byte_offset: f64, length: f64) -> Result<()> {
+    pub fn flush(&self, byte_offset: f64, length: f64, durable: bool) -> Result<()> {
         let region = self.live()?;
         let (start, len) = (byte_count("byteOffset", byte_offset)?, byte_count("length", length)?);
         check_range(("range.offset", start as u64), ("range.length", len as u64), self.byte_length() as u64)
             .into_napi()?;
         let file = self.file().map(|f| &**f);
-        flush_range(region, file, self.file_offset(), start, len, self.flushes()).into_napi()
+        flush_range(region, file, self.file_offset(), start, len, self.flushes(), durable).into_napi()
     }
 }
 
@@ -120,7 +120,9 @@ impl NativeMap {
 }
 
 /// The one body of `flushSync` and `flush()`'s task: the truncation check of the range, then
-/// msync of its pages (shared file maps only: `flushes`). The caller holds the region.
+/// the write-back of its pages (shared file maps only: `flushes`), then with `durable` the
+/// device flush of the file, which needs the descriptor (`trackFile: false` has none). The
+/// caller holds the region.
 pub fn flush_range(
     region: &Region,
     file: Option<&File>,
@@ -128,10 +130,20 @@ pub fn flush_range(
     start: usize,
     len: usize,
     flushes: bool,
+    durable: bool,
 ) -> memmap_core::Result<()> {
     check_file_size(file, file_offset + start as u64, len as u64)?;
     if flushes && len > 0 {
-        region.flush(start, len)?;
+        let device = match (durable, file) {
+            (false, _) => None,
+            (true, Some(file)) => Some(file),
+            (true, None) => {
+                return Err(Error::Unsupported(
+                    "flush({ durable: true }) needs the descriptor: open without `trackFile: false`".into(),
+                ))
+            }
+        };
+        region.flush(start, len, device)?;
     }
     Ok(())
 }

@@ -29,7 +29,8 @@ pub fn parts(error: &Error) -> String {
     };
     let mut json = format!("{{\"code\":{},\"message\":{}", json_string(error.code()), json_string(&message));
     if let Some(errno) = error.raw_os_error() {
-        json.push_str(&format!(",\"errno\":{errno}"));
+        // libuv's number: the OS's errno on Unix, the translated Win32 code on Windows.
+        json.push_str(&format!(",\"errno\":{}", crate::os::uv_errno(errno)));
     }
     if let Some((name, expected)) = error.argument() {
         json.push_str(&format!(",\"arg\":{},\"expected\":{}", json_string(name), json_string(expected)));

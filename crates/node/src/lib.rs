@@ -32,6 +32,13 @@ pub fn page_size() -> u32 {
     os::page_size() as u32
 }
 
+/// Where a mapping may start in a file: the page size on Unix, 64 KiB on Windows. memmap maps
+/// any offset (aligning internally); this is for callers laying out files.
+#[napi]
+pub fn allocation_granularity() -> u32 {
+    os::allocation_granularity() as u32
+}
+
 /// Process-wide counters, for `stats()` and for tests.
 #[napi(object)]
 pub struct NativeCounters {
@@ -82,4 +89,12 @@ pub fn set_test_hooks(external_buffer_status: i32, force_read_only: bool) {
 #[napi]
 pub fn last_mapped_address() -> f64 {
     region::LAST_MAPPED.load(Ordering::Relaxed) as f64
+}
+
+/// Test builds only: how often the OS's read-ahead call (madvise WILLNEED, PrefetchVirtualMemory)
+/// was reached, so tests under wine (where it does nothing) can assert it is called.
+#[cfg(feature = "test-hooks")]
+#[napi]
+pub fn read_ahead_calls() -> f64 {
+    os::READ_AHEAD_CALLS.load(Ordering::Relaxed) as f64
 }

@@ -33,6 +33,8 @@ use crate::region::Region;
 use crate::unclosed;
 use crate::wait::Waiters;
 
+mod cut;
+
 #[napi(custom_finalize)]
 pub struct NativeMap {
     region: Option<Arc<Region>>,
@@ -246,10 +248,19 @@ impl NativeMap {
             // Grow the file first, so the new pages are backed; undo it if mapping fails.
             file.set_len(target).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
             if let Err(e) = self.replace_region(env, new_len, Some(&file)) {
-                let _ = file.set_len(old_size);
+                if os::TRUNCATE_WHILE_MAPPED {
+                    let _ = file.set_len(old_size);
+                } else {
+                    // The old view still maps the file: cut it back the way a shrink does.
+                    let old_len = self.length;
+                    let _ = self.cut_unmapped(env, old_len, &file, old_size, target);
+                }
                 return Err(e);
             }
             return Ok(());
+        }
+        if target < old_size && !os::TRUNCATE_WHILE_MAPPED {
+            return self.cut_unmapped(env, new_len, &file, target, old_size);
         }
         // The file shrinks (or keeps its size): map first, so no page of the new map lies past
         // the new end, then cut the file once no task reads the old pages.

@@ -63,7 +63,7 @@ impl TryFrom<OpenRequest> for Request {
             }
             (None, Some(fd)) => {
                 options.validate(Source::Descriptor)?;
-                (Target::Fd(dup_fd(fd)?), format!("descriptor {fd}"))
+                (Target::Fd(os::dup_fd(fd)?), format!("descriptor {fd}"))
             }
             (None, None) => return Err(Error::invalid_value("file", "a path or a descriptor", "nothing")),
         };
@@ -118,25 +118,6 @@ fn map_opened(opened: &OpenedFile, options: &OpenOptions) -> memmap_core::Result
         }
     }
     Ok((region, layout, stray_writes_fault))
-}
-
-/// A duplicate (F_DUPFD_CLOEXEC) of the caller's descriptor: the caller keeps and closes theirs.
-#[cfg(unix)]
-fn dup_fd(fd: i32) -> memmap_core::Result<File> {
-    // SAFETY: fcntl(F_GETFD) only inspects the descriptor table; an invalid fd is EBADF.
-    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
-        return Err(Error::last_os("fstat"));
-    }
-    // SAFETY: `fd` is open (checked just above) and only borrowed for the dup.
-    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    borrowed.try_clone_to_owned().map(File::from).map_err(|e| Error::io("dup", e))
-}
-
-#[cfg(not(unix))]
-fn dup_fd(_fd: i32) -> memmap_core::Result<File> {
-    Err(Error::Unsupported(
-        "mapping a file descriptor is not supported on this platform yet; pass a path".into(),
-    ))
 }
 
 #[napi]

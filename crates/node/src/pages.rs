@@ -3,7 +3,6 @@
 //! pages. `region.rs` owns the pages once mapped.
 
 use std::fs::File;
-use std::io;
 #[cfg(feature = "test-hooks")]
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,6 +22,19 @@ fn private_map_refused() -> bool {
         return true;
     }
     false
+}
+
+/// The 'read' fallback: a view that takes no commit charge, so stray writes fault. Unix keeps it
+/// private (MAP_PRIVATE, PROT_READ); Windows maps it FILE_MAP_READ, because a copy-on-write view,
+/// even a read-only one, is charged for its whole length.
+fn map_read_only(options: &MmapOptions, file: &File) -> Result<Mmap> {
+    #[cfg(windows)]
+    // SAFETY: memmap2's file-map contract, as in `Region::map`; the view is read-only.
+    let map = unsafe { options.map(file) };
+    #[cfg(not(windows))]
+    // SAFETY: as above; private and read-only (no commit charge), so a stray write faults.
+    let map = unsafe { options.map_copy_read_only(file) };
+    map.map_err(|e| Error::io("mmap", e))
 }
 
 pub enum Pages {
@@ -73,19 +85,15 @@ impl Region {
             Mode::Read | Mode::CopyOnWrite => {
                 options.no_reserve_swap();
                 let private = if private_map_refused() {
-                    Err(io::Error::from_raw_os_error(libc::ENOMEM))
+                    Err(os::commit_refusal())
                 } else {
                     // SAFETY: as for `map_mut`; the map is private, so no write reaches the file.
                     unsafe { options.map_copy(file) }
                 };
                 match private {
                     Ok(map) => (Pages::Writable(map), false),
-                    Err(e) if mode == Mode::Read && e.raw_os_error() == Some(libc::ENOMEM) => {
-                        // SAFETY: as for `map_mut`; private and read-only (no commit charge), so a
-                        // stray write faults (documented).
-                        let map =
-                            unsafe { options.map_copy_read_only(file) }.map_err(|e| Error::io("mmap", e))?;
-                        (Pages::ReadOnly(map), true)
+                    Err(e) if mode == Mode::Read && os::commit_refused(&e) => {
+                        (Pages::ReadOnly(map_read_only(&options, file)?), true)
                     }
                     Err(e) => return Err(Error::io("mmap", e)),
                 }
@@ -105,7 +113,7 @@ impl Region {
             return Ok((Region::new(None, 0, 0, false), HugePages::None));
         }
         limit::check(1)?;
-        if huge {
+        if huge && os::HUGE_PAGES {
             // munmap of a hugetlb mapping needs a multiple of the huge page size, so memmap2 (which
             // unmaps what it mapped) must map the rounded length; the map shows `len` bytes.
             let rounded = len.div_ceil(os::huge_page_size()) * os::huge_page_size();
@@ -116,12 +124,10 @@ impl Region {
         let map = MmapOptions::new().len(len).map_anon().map_err(|e| Error::io("mmap", e))?;
         let region = Region::new(Some(Pages::Writable(map)), len, 0, false);
         let mut kind = HugePages::None;
-        if huge {
+        if huge && os::HUGE_PAGES {
             let (ptr, span) = region.span(0, len);
             // SAFETY: `span` covers exactly the anonymous mapping just made, page-aligned.
-            if unsafe { os::advise(ptr, span, memmap_core::Advice::HugePage) }.is_ok()
-                && cfg!(target_os = "linux")
-            {
+            if unsafe { os::advise(ptr, span, memmap_core::Advice::HugePage) }.is_ok() {
                 kind = HugePages::Thp;
             }
         }

@@ -15,12 +15,13 @@
 //! stay valid (reads give zeros, writes are private), the file is released, and the last `Arc`
 //! drop unmaps them.
 
+use std::fs::File;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use memmap_core::layout::page_span;
-use memmap_core::{Error, Result};
+use memmap_core::Result;
 
 use crate::pages::Pages;
 use crate::{limit, os, read_only};
@@ -195,10 +196,12 @@ impl Region {
             let (base, span) = self.span(0, self.len);
             // SAFETY: `span` is exactly the live OS mapping owned by `pages` (memmap2 maps from
             // `offset - offset % page` for `delta + len` bytes); the lock keeps `take` out.
-            unsafe { os::replace_with_zero(base, span) }?;
-            // One anonymous mapping now, whatever splits there were.
-            limit::add(1 - state.vmas);
-            state.vmas = 1;
+            if unsafe { os::replace_with_zero(base, span) }? {
+                // One anonymous mapping now, whatever splits there were.
+                limit::add(1 - state.vmas);
+                state.vmas = 1;
+            }
+            // Else (Windows) the view stays mapped as it is until the last holder drops it.
         }
         // Anonymous memory holds no file: it simply stays until the last holder drops it.
         self.leave(state);
@@ -237,7 +240,7 @@ impl Region {
             let options = memmap2::RemapOptions::new().may_move(true);
             // SAFETY: the caller's contract; memmap2 swaps in the moved mapping on success and
             // leaves the old one intact on failure.
-            unsafe { map.remap(new_len, options) }.map_err(|e| Error::io("mremap", e))?;
+            unsafe { map.remap(new_len, options) }.map_err(|e| memmap_core::Error::io("mremap", e))?;
             let pages = state.pages.take();
             // mremap only succeeds within one kernel mapping, so there were no splits; the new
             // region counts the one mapping again.
@@ -297,27 +300,21 @@ impl Region {
         state.read_only = true;
     }
 
-    /// `msync(MS_SYNC)` of the pages covering `[start, start + len)`. The caller flushes shared
-    /// file maps only, and holds the pages: a task (counted, so they are not retired meanwhile)
-    /// or the JavaScript thread with the map open. The lock is not held during the msync, so
-    /// close() never waits for a write-back.
-    pub fn flush(&self, start: usize, len: usize) -> Result<()> {
+    /// Writes back the pages covering `[start, start + len)` and waits (msync MS_SYNC,
+    /// FlushViewOfFile); with `durable`, then asks the device to persist the file (fdatasync,
+    /// F_FULLFSYNC, FlushFileBuffers). The caller flushes shared file maps only, and holds the
+    /// pages: a task (counted, so they are not retired meanwhile) or the JavaScript thread with
+    /// the map open. The lock is not held during the write-back, so close() never waits for it.
+    pub fn flush(&self, start: usize, len: usize, durable: Option<&File>) -> Result<()> {
         if len == 0 || self.len == 0 {
             return Ok(());
         }
-        #[cfg(unix)]
-        {
-            let (base, span) = self.span(start, len);
-            // SAFETY: the caller holds the pages (above); `span` lies inside the mapping.
-            unsafe { os::sync(base, span) }
-        }
-        #[cfg(not(unix))]
-        {
-            // FlushViewOfFile through memmap2 (no page-aligned entry point of our own yet).
-            if let Some(Pages::Writable(map)) = self.lock_state().pages.as_ref() {
-                map.flush_range(start, len).map_err(|e| Error::io("msync", e))?;
-            }
-            Ok(())
+        let (base, span) = self.span(start, len);
+        // SAFETY: the caller holds the pages (above); `span` lies inside the mapping.
+        unsafe { os::sync(base, span) }?;
+        match durable {
+            Some(file) => os::sync_file(file),
+            None => Ok(()),
         }
     }
 }

@@ -47,6 +47,7 @@ pub struct FlushTask {
     start: usize,
     len: usize,
     flushes: bool,
+    durable: bool,
 }
 
 impl Task for FlushTask {
@@ -55,7 +56,8 @@ impl Task for FlushTask {
 
     fn compute(&mut self) -> Result<()> {
         let Some(hold) = self.hold.take() else { return Err(to_napi(Error::Closed)) };
-        flush_range(&hold.region, hold.file.as_deref(), self.file_offset, self.start, self.len, self.flushes)
+        let file = hold.file.as_deref();
+        flush_range(&hold.region, file, self.file_offset, self.start, self.len, self.flushes, self.durable)
             .into_napi()
     }
 
@@ -113,7 +115,12 @@ impl NativeMap {
 
 /// `flush` on the thread pool; checks the file's size there too.
 #[napi(ts_return_type = "Promise<void>")]
-pub fn flush_async(hold: &mut TaskHold, byte_offset: f64, length: f64) -> Result<AsyncTask<FlushTask>> {
+pub fn flush_async(
+    hold: &mut TaskHold,
+    byte_offset: f64,
+    length: f64,
+    durable: bool,
+) -> Result<AsyncTask<FlushTask>> {
     let start = byte_count("byteOffset", byte_offset)?;
     let len = byte_count("length", length)?;
     memmap_core::check_range(
@@ -128,6 +135,7 @@ pub fn flush_async(hold: &mut TaskHold, byte_offset: f64, length: f64) -> Result
         start,
         len,
         flushes: hold.flushes,
+        durable,
     }))
 }
 

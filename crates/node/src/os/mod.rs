@@ -1,7 +1,8 @@
-//! Memory calls beyond memmap2 (advice, populate, locking, residency, protection, write-back,
-//! zero-fill, block reservation): one facade, and one file per platform with the same private
-//! surface, chosen by path as memmap2 does: `unix.rs` (Linux first; other Unixes where the call
-//! exists) and `stub.rs`, which returns `Unsupported` and never panics.
+//! Memory and file calls beyond memmap2 (advice, populate, locking, residency, protection,
+//! write-back, zero-fill, block reservation, descriptors, error numbers), one facade over a file
+//! per platform, picked by path as memmap2 does, each with the same private surface:
+//! `unix.rs` (Linux and macOS, with `target_os` branches), `windows.rs`, and `stub.rs` for
+//! anything else, which returns `Unsupported` and never panics.
 //!
 //! ## Safety
 //!
@@ -9,7 +10,21 @@
 //! mapping owned by the caller's `Region` and that `ptr` is page-aligned where the doc says so.
 
 #[cfg_attr(unix, path = "unix.rs")]
-#[cfg_attr(not(unix), path = "stub.rs")]
+#[cfg_attr(windows, path = "windows.rs")]
+#[cfg_attr(not(any(unix, windows)), path = "stub.rs")]
 mod platform;
 
 pub use platform::*;
+
+/// Test builds only: how often the OS's read-ahead call (`madvise(MADV_WILLNEED)`,
+/// `PrefetchVirtualMemory`) was reached, for `advise('willneed')`, `populate` and `prefetch()`.
+/// Under wine the call exists but does nothing, so the tests there assert it was reached.
+#[cfg(feature = "test-hooks")]
+pub static READ_AHEAD_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts one read-ahead call (test builds only).
+#[inline]
+pub(crate) fn count_read_ahead() {
+    #[cfg(feature = "test-hooks")]
+    READ_AHEAD_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}

@@ -1,20 +1,46 @@
-//! Platforms without a port yet: every call is `Unsupported` (hints are no-ops), never a panic.
-//! Same surface as `unix.rs`; see `mod.rs` for the Safety contract.
+//! Platforms with neither Unix nor Windows calls (none of the eight published targets): every
+//! call beyond memmap2 is `Unsupported` (hints are no-ops), never a panic. Same surface as
+//! `unix.rs` and `windows.rs`; see `mod.rs` for the Safety contract.
 
 use std::fs::File;
+use std::io;
 
 use memmap_core::{Advice, Error, Result};
 
 fn unsupported<T>(what: &str) -> Result<T> {
-    Err(Error::Unsupported(format!("{what} is not supported on this platform yet")))
+    Err(Error::Unsupported(format!("{what} is not supported on this platform")))
 }
 
 pub fn page_size() -> usize {
     4096
 }
 
+pub fn allocation_granularity() -> usize {
+    page_size()
+}
+
+pub const HUGE_PAGES: bool = false;
+
+pub const TRUNCATE_WHILE_MAPPED: bool = true;
+
 pub fn huge_page_size() -> usize {
     2 << 20
+}
+
+pub fn uv_errno(raw: i32) -> i32 {
+    raw
+}
+
+pub fn commit_refused(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::OutOfMemory
+}
+
+pub fn commit_refusal() -> io::Error {
+    io::Error::from(io::ErrorKind::OutOfMemory)
+}
+
+pub fn dup_fd(_fd: i32) -> Result<File> {
+    unsupported("mapping a file descriptor")
 }
 
 /// # Safety
@@ -59,14 +85,24 @@ pub unsafe fn protect(_ptr: *mut u8, _len: usize, _writable: bool) -> Result<()>
     unsupported("protect()")
 }
 
+/// # Safety
+/// See `mod.rs`.
+pub unsafe fn sync(_ptr: *mut u8, _len: usize) -> Result<()> {
+    unsupported("flush()")
+}
+
+pub fn sync_file(_file: &File) -> Result<()> {
+    unsupported("flush({ durable: true })")
+}
+
 pub fn check_shrinkable(_file: &File) -> Result<()> {
     Ok(())
 }
 
 /// # Safety
 /// See `mod.rs`.
-pub unsafe fn replace_with_zero(_ptr: *mut u8, _len: usize) -> Result<()> {
-    unsupported("replacing a mapping in place")
+pub unsafe fn replace_with_zero(_ptr: *mut u8, _len: usize) -> Result<bool> {
+    Ok(false)
 }
 
 pub fn reserve(_file: &File, _offset: u64, _len: u64) -> Result<()> {

@@ -1,7 +1,9 @@
-//! Unix implementations (Linux-specific calls behind `target_os` checks). See `mod.rs` for the
-//! Safety contract every pointer-taking function shares.
+//! Unix: Linux and macOS (Linux-only calls behind `target_os` checks: mlock2, fallocate,
+//! MADV_POPULATE_READ, MADV_HUGEPAGE, memfd seals; macOS gets F_PREALLOCATE and F_FULLFSYNC). See
+//! `mod.rs` for the Safety contract every pointer-taking function shares.
 
 use std::fs::File;
+use std::io;
 use std::os::fd::AsRawFd;
 
 use memmap_core::{Advice, Error, Result};
@@ -11,6 +13,47 @@ pub fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions; _SC_PAGESIZE is always supported on Unix.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(size).unwrap_or(4096)
+}
+
+/// Where a mapping may start in a file: any page boundary on Unix.
+pub fn allocation_granularity() -> usize {
+    page_size()
+}
+
+/// Whether anonymous maps can get huge pages (MAP_HUGETLB, MADV_HUGEPAGE): Linux only. macOS has
+/// superpages only through Mach calls, which memmap does not use.
+pub const HUGE_PAGES: bool = cfg!(target_os = "linux");
+
+/// Whether the file of a mapping can be cut while the mapping exists (yes on Unix; the pages past
+/// the end then fault, which `resize` avoids by mapping the new length first).
+pub const TRUNCATE_WHILE_MAPPED: bool = true;
+
+/// The errno as libuv reports it: on Unix the OS's own number (the TS layer negates it).
+pub fn uv_errno(raw: i32) -> i32 {
+    raw
+}
+
+/// Whether a private writable map was refused for want of memory (strict overcommit), so 'read'
+/// falls back to a read-only map.
+pub fn commit_refused(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::ENOMEM)
+}
+
+/// The error the OS gives when it refuses that commit (what the test hook injects).
+pub fn commit_refusal() -> io::Error {
+    io::Error::from_raw_os_error(libc::ENOMEM)
+}
+
+/// A duplicate (F_DUPFD_CLOEXEC) of the caller's descriptor: the caller keeps and closes theirs.
+/// A descriptor that is not open is EBADF from `fstat`, as `fs.fstatSync` reports it.
+pub fn dup_fd(fd: i32) -> Result<File> {
+    // SAFETY: fcntl(F_GETFD) only inspects the descriptor table; an invalid fd is EBADF.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+        return Err(Error::last_os("fstat"));
+    }
+    // SAFETY: `fd` is open (checked just above) and only borrowed for the dup.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    borrowed.try_clone_to_owned().map(File::from).map_err(|e| Error::io("dup", e))
 }
 
 /// The default huge page size (Hugepagesize in /proc/meminfo), 2 MiB where it can't be read.
@@ -55,6 +98,9 @@ pub unsafe fn advise(ptr: *mut u8, len: usize, advice: Advice) -> Result<()> {
         #[cfg(not(target_os = "linux"))]
         Advice::HugePage => return Ok(()),
     };
+    if advice == Advice::WillNeed {
+        super::count_read_ahead();
+    }
     // SAFETY: the caller guarantees the range (function contract).
     let ret = unsafe { libc::madvise(ptr.cast(), len, flag) };
     if ret != 0
@@ -68,7 +114,7 @@ pub unsafe fn advise(ptr: *mut u8, len: usize, advice: Advice) -> Result<()> {
 }
 
 /// Faults `[ptr, ptr + len)` in for reading without copying file pages into private memory:
-/// MADV_POPULATE_READ (Linux >= 5.14), else a read of one byte per page.
+/// MADV_POPULATE_READ (Linux >= 5.14), else (older Linux, macOS) a read of one byte per page.
 ///
 /// # Safety
 /// `ptr` is page-aligned and the range lies in one live, readable mapping.
@@ -97,6 +143,9 @@ pub unsafe fn populate_read(ptr: *mut u8, len: usize) -> Result<()> {
 
 /// Locks `[ptr, ptr + len)` in memory as pages fault in (mlock2 MLOCK_ONFAULT), so locking a
 /// private map never write-faults file pages into private copies; the caller then populates.
+/// macOS has no mlock2: plain mlock wires the pages at once (README: on a 'read' map, whose pages
+/// are private and writable, whether wiring copies them is only tested on the workflow's macOS
+/// host).
 ///
 /// # Safety
 /// `ptr` is page-aligned and the range lies in one live mapping.
@@ -162,6 +211,25 @@ pub unsafe fn sync(ptr: *mut u8, len: usize) -> Result<()> {
     check(unsafe { libc::msync(ptr.cast(), len, libc::MS_SYNC) }, "msync")
 }
 
+/// Asks the device to persist what was written back (`flush({ durable: true })`): fdatasync on
+/// Linux, F_FULLFSYNC on macOS (fsync where the file system refuses it, as SQLite does).
+pub fn sync_file(file: &File) -> Result<()> {
+    #[cfg(target_os = "macos")]
+    {
+        // SAFETY: fcntl(F_FULLFSYNC) takes no pointer; the descriptor is open.
+        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_FULLFSYNC) } != -1 {
+            return Ok(());
+        }
+        // SAFETY: fsync takes no pointer; the descriptor is open.
+        check(unsafe { libc::fsync(file.as_raw_fd()) }, "fsync")
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        // SAFETY: fdatasync takes no pointer; the descriptor is open.
+        check(unsafe { libc::fdatasync(file.as_raw_fd()) }, "fdatasync")
+    }
+}
+
 /// Fails with the error ftruncate would give when a shrink of `file` is known to be refused:
 /// a memfd sealed with F_SEAL_SHRINK (EPERM). Checked before anything changes, so a refused
 /// shrink leaves the map as it was.
@@ -179,12 +247,12 @@ pub fn check_shrinkable(file: &File) -> Result<()> {
 }
 
 /// Replaces `[ptr, ptr + len)` in place with anonymous zero memory (MAP_FIXED), releasing the
-/// file while the addresses stay valid.
+/// file while the addresses stay valid. Always `Ok(true)` (replaced) on Unix.
 ///
 /// # Safety
 /// `ptr` is page-aligned and the range is exactly a live mapping the caller owns and will
 /// munmap later.
-pub unsafe fn replace_with_zero(ptr: *mut u8, len: usize) -> Result<()> {
+pub unsafe fn replace_with_zero(ptr: *mut u8, len: usize) -> Result<bool> {
     // SAFETY: the caller guarantees the range; MAP_FIXED over our own mapping replaces it
     // atomically, so no other thread can be handed these addresses in between.
     let replaced = unsafe {
@@ -200,11 +268,12 @@ pub unsafe fn replace_with_zero(ptr: *mut u8, len: usize) -> Result<()> {
     if replaced == libc::MAP_FAILED {
         return Err(Error::last_os("mmap"));
     }
-    Ok(())
+    Ok(true)
 }
 
-/// Reserves the blocks of `[offset, offset + len)` of `file`, so a full disk is ENOSPC now and
-/// not SIGBUS on a later store.
+/// Reserves the blocks of `[offset, offset + len)` of `file` (already grown to `offset + len`),
+/// so a full disk is ENOSPC now and not SIGBUS on a later store: fallocate on Linux,
+/// F_PREALLOCATE on macOS (contiguous if it can, else anywhere), posix_fallocate elsewhere.
 pub fn reserve(file: &File, offset: u64, len: u64) -> Result<()> {
     #[cfg(target_os = "linux")]
     {
@@ -212,21 +281,49 @@ pub fn reserve(file: &File, offset: u64, len: u64) -> Result<()> {
         let ret = unsafe { libc::fallocate(file.as_raw_fd(), 0, offset as libc::off_t, len as libc::off_t) };
         check(ret, "fallocate")
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(target_vendor = "apple")]
     {
-        // SAFETY: as above, for posix_fallocate, which returns the error instead of setting errno.
+        // F_PEOFPOSMODE allocates from the end of the blocks the file has: the bytes the growth
+        // added are what is missing (the size itself was already set by ftruncate).
+        let _ = offset;
+        let mut store = libc::fstore_t {
+            fst_flags: libc::F_ALLOCATECONTIG | libc::F_ALLOCATEALL,
+            fst_posmode: libc::F_PEOFPOSMODE,
+            fst_offset: 0,
+            fst_length: len as libc::off_t,
+            fst_bytesalloc: 0,
+        };
+        // SAFETY: `store` is a valid fstore_t that lives across both calls.
+        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_PREALLOCATE, &mut store) } != -1 {
+            return Ok(());
+        }
+        store.fst_flags = libc::F_ALLOCATEALL;
+        // SAFETY: as above.
+        check(unsafe { libc::fcntl(file.as_raw_fd(), libc::F_PREALLOCATE, &mut store) }, "fallocate")
+    }
+    #[cfg(not(any(target_os = "linux", target_vendor = "apple")))]
+    {
+        // SAFETY: posix_fallocate only reads its integer arguments; it returns the error.
         let ret =
             unsafe { libc::posix_fallocate(file.as_raw_fd(), offset as libc::off_t, len as libc::off_t) };
         if ret == 0 {
             Ok(())
         } else {
-            Err(Error::io("fallocate", std::io::Error::from_raw_os_error(ret)))
+            Err(Error::io("fallocate", io::Error::from_raw_os_error(ret)))
         }
     }
 }
 
 /// Whether mincore reports the file's page cache for this process: Linux restricts it to files
 /// the caller owns or may write (or CAP_SYS_ADMIN); for others it reports every page resident.
+/// macOS's mincore reports this process's resident pages without that restriction.
+#[cfg(not(target_os = "linux"))]
+pub fn residency_is_exact(file: Option<&File>) -> bool {
+    file.is_some()
+}
+
+/// See above: Linux.
+#[cfg(target_os = "linux")]
 pub fn residency_is_exact(file: Option<&File>) -> bool {
     let Some(file) = file else { return false };
     let path = format!("/proc/self/fd/{}\0", file.as_raw_fd());
