@@ -13,7 +13,7 @@ import * as search from './search'
 import { boolean, byteCount, byteLengthOf, bytesOf, checkRange, elementSize, object, oneOf } from './validate'
 import { ViewCache } from './view-cache'
 import { viewOrCopy } from './view-or-copy'
-import { notify, waitAsync, waitSync } from './wait'
+import { notify, waitAsync, waitSync, wakeWaiters } from './wait'
 
 /** The largest ArrayBuffer this runtime can create: 2^32 on Node 20 and Bun, 2^53-1 on Node 22+. */
 export const maxViewBytes: number = bufferConstants.MAX_LENGTH
@@ -300,6 +300,7 @@ export class MappedFile {
   resize(newLength: number | bigint): void {
     const n = this.#live()
     const len = byteCount('newLength', newLength)
+    wakeWaiters(n)
     this.#dropViews()
     this.#call(() => n.resize(len))
     this.#length = n.length
@@ -308,6 +309,7 @@ export class MappedFile {
   /** For 'read' maps opened without `length`: follows the file's current size. Returns the new length. */
   remap(): number {
     const n = this.#live()
+    wakeWaiters(n)
     this.#dropViews()
     this.#length = this.#call(() => n.remap())
     return this.#length
@@ -321,6 +323,7 @@ export class MappedFile {
     const n = this.#native
     if (n === null) return
     this.#native = null
+    wakeWaiters(n)
     this.#dropViews()
     try {
       n.close()

@@ -55,6 +55,20 @@ export function notify(n: NativeMap, map: Extent, byteOffset: unknown, count: un
   return n.notify(start, c)
 }
 
+/**
+ * Each map's pending waitAsync calls, as functions that settle them 'closed'. close(), resize() and
+ * remap() call `wakeWaiters` so the rejections are due at once, even when no `ref: true` wait keeps
+ * the loop alive for the waiter threads' own answers (which then find the promise settled).
+ */
+const pending = new WeakMap<NativeMap, Set<() => void>>()
+
+/** Rejects every pending waitAsync of `n` with ERR_MMAP_CLOSED (the binding wakes their threads). */
+export function wakeWaiters(n: NativeMap): void {
+  const closers = pending.get(n)
+  pending.delete(n)
+  for (const close of closers ?? []) close()
+}
+
 /** `waitAsync` of MappedFile: settles with the result, or rejects (closed map, abort). */
 export function waitAsync(
   n: NativeMap | null,
@@ -75,10 +89,15 @@ export function waitAsync(
     const keepAlive = boolean('options.ref', o.ref, false)
     if (signal?.aborted) return Promise.reject(abortError(signal))
     return new Promise<WaitResult>((resolve, reject) => {
+      const closers = pending.get(n) ?? pending.set(n, new Set()).get(n)!
+      const close = () => {
+        settle('aborted')
+        reject(mmapError('ERR_MMAP_CLOSED', `the map of ${path ?? 'anonymous memory or a descriptor'} was closed, resized or remapped while waiting`))
+      }
       const settle = (result: string) => {
         signal?.removeEventListener('abort', onAbort)
-        const what = path ?? 'anonymous memory or a descriptor'
-        if (result === 'closed') reject(mmapError('ERR_MMAP_CLOSED', `the map of ${what} was closed, resized or remapped while waiting`))
+        closers.delete(close)
+        if (result === 'closed') close()
         else if (result === 'unsupported') reject(mmapError('ERR_MMAP_UNSUPPORTED', 'this platform has no wait-on-address call'))
         else if (result !== 'aborted') resolve(result as WaitResult)
       }
@@ -90,10 +109,12 @@ export function waitAsync(
       }
       // Rejects at once; the parked thread is woken and lets go of the map.
       const onAbort = () => {
+        closers.delete(close)
         handle.cancel()
         reject(abortError(signal as AbortSignal))
       }
       signal?.addEventListener('abort', onAbort, { once: true })
+      closers.add(close)
     })
   } catch (error) {
     return Promise.reject(fromNative(error, path))

@@ -4,8 +4,9 @@
 //! Linux shared futexes, macOS `os_sync_wait_on_address`/`__ulock`, Windows `WaitOnAddress`.
 //!
 //! A pending `waitAsync` parks one thread of memmap's own (never a libuv pool thread; idle ones
-//! are reused); the thread holds the map's pages as a task does (`tasks::Hold`), so `close()`, which
-//! first cancels and wakes this map's waiters, unmaps only after they let go. The result reaches
+//! are reused); the thread holds the map's pages as a task does (`tasks::Hold`). `close()`,
+//! `resize()` and `remap()` cancel and wake this map's waiters and wait for their threads to let
+//! go (a few instructions after the wake), so the pages are unmapped inside the call. The result reaches
 //! JavaScript through a weak threadsafe function: a pending wait keeps the process alive only
 //! when asked to (`ref: true`).
 
@@ -16,7 +17,7 @@
 mod platform;
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use memmap_core::{check_range, Error, Mode};
@@ -73,24 +74,35 @@ impl Waiter {
     }
 }
 
-/// The pending `waitAsync` calls of one map.
+/// The pending `waitAsync` calls of one map; `left` signals each one's thread letting go.
 #[derive(Default)]
-pub struct Waiters(Mutex<Vec<Arc<Waiter>>>);
+pub struct Waiters {
+    list: Mutex<Vec<Arc<Waiter>>>,
+    left: Condvar,
+}
 
 impl Waiters {
-    fn list(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Waiter>>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    fn list(&self) -> MutexGuard<'_, Vec<Arc<Waiter>>> {
+        self.list.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Wakes every pending waiter of the map; each rejects with ERR_MMAP_CLOSED.
+    /// Wakes every pending waiter of the map (each rejects with ERR_MMAP_CLOSED) and returns once
+    /// their threads have let go of the pages, so the caller finds the region idle and unmaps it
+    /// now. A woken waiter only drops its hold and leaves the list: no JavaScript runs first.
     pub fn cancel_all(&self) {
-        for waiter in self.list().drain(..) {
+        let mut list = self.list();
+        for waiter in list.iter() {
             waiter.cancel(1);
+        }
+        while !list.is_empty() {
+            list = self.left.wait(list).unwrap_or_else(PoisonError::into_inner);
         }
     }
 
+    /// Called by a waiter's thread after it dropped its hold.
     fn remove(&self, waiter: &Arc<Waiter>) {
         self.list().retain(|w| !Arc::ptr_eq(w, waiter));
+        self.left.notify_all();
     }
 }
 
@@ -190,8 +202,8 @@ impl NativeMap {
             // SAFETY: `hold` keeps the pages mapped until this job ends; `int32` checked the
             // word; close() cancels and wakes us before it lets the pages go.
             let outcome = unsafe { wait_on(mine.addr as *const i32, expected, timeout, &mine.cancel) };
-            waiters.remove(&mine);
             drop(hold);
+            waiters.remove(&mine);
             let result = match (outcome, mine.reason.load(Ordering::Acquire)) {
                 (Outcome::Cancelled, 2) => "aborted",
                 (Outcome::Cancelled, _) => "closed",
