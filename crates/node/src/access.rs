@@ -11,8 +11,8 @@ use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
 use crate::mapping::NativeMap;
-use crate::read_only;
 use crate::search::{self, search_offset};
+use crate::{file_spans, read_only};
 
 #[napi]
 impl NativeMap {
@@ -50,9 +50,11 @@ impl NativeMap {
         }
         if len > 0 {
             let region = self.live()?;
-            // SAFETY: range checked as in `read`. `out` may alias the map itself (a view passed
-            // back in), so the copy allows overlap.
-            unsafe { ptr::copy(region.ptr().add(start), out.as_mut_ptr(), len) };
+            // SAFETY: range checked as in `read`, so `len` bytes at `ptr + start` are mapped
+            // and `out` holds `len` bytes; `copy` handles `out` aliasing this or another map.
+            unsafe {
+                copy(region.ptr().add(start), out.as_mut_ptr(), len, (region.ptr() as usize, region.len()))
+            };
         }
         Ok(len as f64)
     }
@@ -74,8 +76,10 @@ impl NativeMap {
                 )));
             }
             // SAFETY: range checked as in `read`; the pages are writable in both modes allowed
-            // here; `source` may alias the map, so the copy allows overlap.
-            unsafe { ptr::copy(source.as_ptr(), region.ptr().add(start), len) };
+            // here; `copy` handles `source` aliasing this or another map.
+            unsafe {
+                copy(source.as_ptr(), region.ptr().add(start), len, (region.ptr() as usize, region.len()))
+            };
         }
         Ok(len as f64)
     }
@@ -114,5 +118,30 @@ impl NativeMap {
         let region = self.live()?;
         let (from, to) = (search_offset("fromOffset", from)?, search_offset("toOffset", to)?);
         search::run(region, self.file.as_deref(), self.offset, needle, Search { from, to, last })
+    }
+}
+
+/// Copies `len` bytes between this map (`own`: its start and length) and caller memory. Within
+/// one map `memmove` orders an overlapping copy correctly; memory in another map of the same
+/// file may alias the same pages at an address `memmove` cannot relate, so that copy goes
+/// through a buffer (see `file_spans`).
+///
+/// # Safety
+/// `len` bytes must be readable at `from` and writable at `to`, one of them inside `own`.
+unsafe fn copy(from: *const u8, to: *mut u8, len: usize, own: (usize, usize)) {
+    let other =
+        if from as usize >= own.0 && (from as usize) < own.0 + own.1 { to as usize } else { from as usize };
+    if file_spans::in_other_map(other, len, own) {
+        // SAFETY: the caller's contract (`len` bytes readable at `from`); the copy is a fresh
+        // allocation that overlaps neither side.
+        let staged = unsafe { std::slice::from_raw_parts(from, len) }.to_vec();
+        // The optimizer takes distinct addresses for distinct memory and would fold the two
+        // copies into one `memmove` of `from` to `to`: the very copy this avoids.
+        let staged = std::hint::black_box(staged);
+        // SAFETY: `len` bytes writable at `to` (the caller's contract), `staged` overlaps nothing.
+        unsafe { ptr::copy_nonoverlapping(staged.as_ptr(), to, len) };
+    } else {
+        // SAFETY: the caller's contract; `ptr::copy` orders an overlap within one mapping.
+        unsafe { ptr::copy(from, to, len) };
     }
 }
