@@ -137,7 +137,7 @@ for (const how of ['process.exit(0)', 'the event loop running dry', 'an uncaught
       { file, env: { HOW: how } },
     )
     if (how === 'an uncaught exception') {
-      t.deepEqual([r.status, r.signal], [1, null], r.stderr.slice(-2000))
+      t.deepEqual([r.status, r.signal], [1, null], `child exited ${r.status} by ${r.signal}: ${r.stderr.slice(-2000)}`)
       t.regex(r.stderr, /boom/)
     } else {
       exitedCleanly(t, r)
