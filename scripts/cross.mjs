@@ -36,19 +36,21 @@ const wineprefix = join(cross, 'wineprefix')
 
 /** Debian's cargo, not rustup's proxies: only it has std's sources for -Zbuild-std. */
 function debianCargo(args, env = {}) {
-  return spawnSync('nice', ['-n', '10', '/usr/bin/cargo', ...args], {
-    cwd: root,
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      PATH: `/usr/bin:${process.env.PATH}`,
-      RUSTC: '/usr/bin/rustc',
-      RUSTDOC: '/usr/bin/rustdoc',
-      RUSTC_BOOTSTRAP: '1',
-      CARGO_TARGET_DIR: cross,
-      ...env,
-    },
-  }).status
+  return (
+    spawnSync('nice', ['-n', '10', '/usr/bin/cargo', ...args], {
+      cwd: root,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        PATH: `/usr/bin:${process.env.PATH}`,
+        RUSTC: '/usr/bin/rustc',
+        RUSTDOC: '/usr/bin/rustdoc',
+        RUSTC_BOOTSTRAP: '1',
+        CARGO_TARGET_DIR: cross,
+        ...env,
+      },
+    }).status ?? 1
+  )
 }
 
 function installDebian() {
@@ -109,11 +111,13 @@ function buildWindows() {
 }
 
 function wine(args, env = {}) {
-  return spawnSync('wine', args, {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'ignore'],
-    env: { ...process.env, WINEPREFIX: wineprefix, WINEDEBUG: '-all', ...env },
-  }).status
+  return (
+    spawnSync('wine', args, {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, WINEPREFIX: wineprefix, WINEDEBUG: '-all', ...env },
+    }).status ?? 1
+  )
 }
 
 function prepareWine() {
@@ -136,7 +140,9 @@ function windowsTests(name) {
   const out = join(cross, `windows-${name}.tap`)
   rmSync(out, { force: true })
   const dir = join(root, '__test__', 'windows')
-  const files = readdirSync(dir).filter((f) => f.endsWith('.test.cjs')).map((f) => join('__test__', 'windows', f))
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.test.cjs'))
+    .map((f) => join('__test__', 'windows', f))
   const node = join(root, '.runtimes', name, 'package', 'bin', 'node.exe')
   // Each file runs in this node.exe itself: `--test` would start a child per file, whose output
   // reaches the parent through a pipe.
@@ -165,6 +171,7 @@ function windowsTests(name) {
   return status === 0 && result.fail === 0 && result.pass > 0 ? 0 : 1
 }
 
+/** @type {[string, () => number][]} */
 const stages = [['Debian packages', installDebian]]
 if (only !== 'windows') for (const target of CHECK_TARGETS) stages.push([`clippy ${target}`, () => clippy(target)])
 if (only !== 'clippy') {
@@ -172,10 +179,11 @@ if (only !== 'clippy') {
     ['node.exe from npm', installWindowsNodes],
     [`build ${WIN_TARGET} (test-hooks)`, buildWindows],
     ['wine prefix', prepareWine],
-    ...Object.keys(WINDOWS_NODES).map((name) => [`windows tests under wine (${name})`, () => windowsTests(name)]),
+    ...Object.keys(WINDOWS_NODES).map((name) => /** @type {[string, () => number]} */ ([`windows tests under wine (${name})`, () => windowsTests(name)])),
   )
 }
 
+/** @type {[string, number, number][]} */
 const times = []
 let failed = false
 for (const [name, run] of stages) {

@@ -26,7 +26,9 @@ const NODES = ['node22', 'node24', 'node26']
  * other spec that needs no Node-only API. Not here: flush.spec.ts (one test pins open() and flush()
  * to libuv's thread pool with UV_THREADPOOL_SIZE=1, which Bun does not use), install.spec.ts (the
  * generated loader on Node, with a --require preload faking another platform) and large.spec.ts
- * (its scenarios are Node 20 and Node 24 children by definition).
+ * (its scenarios are Node 20 and Node 24 children by definition), and the fault-* specs (prlimit
+ * semantics of Node's startup, libuv's pool and worker_threads; their Bun case, transfer() then
+ * close(), runs as a Bun child from fault-lifecycle.spec.ts).
  */
 const BUN_SPECS = [
   'read',
@@ -49,6 +51,9 @@ const BUN_SPECS = [
   'safety-promises',
   'safety-edges',
   'view-cache',
+  'model',
+  'aliased-maps',
+  'file-safety',
 ]
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))

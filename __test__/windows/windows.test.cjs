@@ -249,7 +249,10 @@ test('allocate: true reserves the growth (SetFileInformationByHandle FileAllocat
   const file = path.join(dir, 'allocated.bin')
   const map = track(openSync(file, { mode: 'read-write', create: true, size: 1 << 20, allocate: true }))
   assert.equal(fs.statSync(file).size, 1 << 20)
-  assert.equal(map.read(0, 16).every((b) => b === 0), true)
+  assert.equal(
+    map.read(0, 16).every((b) => b === 0),
+    true,
+  )
   map.bytes[(1 << 20) - 1] = 7
   map.flushSync()
   assert.equal(fs.readFileSync(file)[(1 << 20) - 1], 7)
@@ -268,7 +271,10 @@ test('a shrinking resize unmaps, cuts the file and maps again, keeping the bytes
   map.resize(300_000)
   assert.equal(fs.statSync(file).size, 300_000)
   assert.deepEqual(map.read(0, 100_000), expected.subarray(0, 100_000))
-  assert.equal(map.read(100_000, 200_000).every((b) => b === 0), true)
+  assert.equal(
+    map.read(100_000, 200_000).every((b) => b === 0),
+    true,
+  )
   map.bytes[299_999] = 9
   map.flushSync()
   assert.equal(fs.readFileSync(file)[299_999], 9)
@@ -292,9 +298,15 @@ test('resize of an allocate() map keeps its contents both ways', () => {
   const map = track(allocate(64 << 10))
   map.bytes.fill(5)
   map.resize(16 << 10)
-  assert.equal(map.read(0, 16 << 10).every((b) => b === 5), true)
+  assert.equal(
+    map.read(0, 16 << 10).every((b) => b === 5),
+    true,
+  )
   map.resize(128 << 10)
-  assert.equal(map.read(0, 16 << 10).every((b) => b === 5), true)
+  assert.equal(
+    map.read(0, 16 << 10).every((b) => b === 5),
+    true,
+  )
 })
 
 test('flushSync and flush with durable: true (FlushViewOfFile + FlushFileBuffers) write the bytes to the file', async () => {

@@ -24,7 +24,6 @@ impl OpenedFile {
     /// creating it if asked, then checks and sizes it as [`OpenedFile::prepare`] does.
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<OpenedFile> {
         let (file, created) = open_or_create(path, opts)?;
-        let created = created.then(|| path.to_path_buf());
         Self::prepare(file, created, opts, "open")
     }
 
@@ -152,7 +151,9 @@ pub fn is_a_directory() -> io::Error {
     io::Error::from_raw_os_error(EISDIR)
 }
 
-fn open_or_create(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
+/// The open file, and the path of the file this call created (which, through a dangling
+/// symlink, is the link's target, not the link).
+fn open_or_create(path: &Path, opts: &OpenOptions) -> Result<(File, Option<PathBuf>)> {
     open_or_create_inner(path, opts).map_err(|e| match e.raw_os_error() {
         // open(2) refuses sockets with ENXIO: report them like every other non-regular file.
         Some(libc::ENXIO)
@@ -164,27 +165,48 @@ fn open_or_create(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
     })
 }
 
-fn open_or_create_inner(path: &Path, opts: &OpenOptions) -> Result<(File, bool)> {
+fn open_or_create_inner(path: &Path, opts: &OpenOptions) -> Result<(File, Option<PathBuf>)> {
     let mut fs_opts = FsOpenOptions::new();
     fs_opts.read(true).write(opts.mode == Mode::ReadWrite);
     platform_flags(&mut fs_opts, opts.permissions);
     let open = |o: &FsOpenOptions| o.open(path).map_err(|e| Error::io("open", e));
     match opts.create {
-        Create::No => open(&fs_opts).map(|f| (f, false)),
-        Create::Exclusive => open(fs_opts.create_new(true)).map(|f| (f, true)),
+        Create::No => open(&fs_opts).map(|f| (f, None)),
+        Create::Exclusive => open(fs_opts.create_new(true)).map(|f| (f, Some(path.to_path_buf()))),
         Create::IfMissing => match fs_opts.open(path) {
-            Ok(f) => Ok((f, false)),
+            Ok(f) => Ok((f, None)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                // Create with O_EXCL so we know this call made the file and may unlink it.
-                match fs_opts.clone().create_new(true).open(path) {
-                    Ok(f) => Ok((f, true)),
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => open(&fs_opts).map(|f| (f, false)),
+                // Create with O_EXCL so we know this call made the file and may unlink it. O_EXCL
+                // refuses a dangling symlink (EEXIST) where O_CREAT alone, as fs.openSync(path,
+                // 'w+') uses it, creates the link's target: create that target, exclusively.
+                let target = dangling_target(path).unwrap_or_else(|| path.to_path_buf());
+                match fs_opts.clone().create_new(true).open(&target) {
+                    Ok(f) => Ok((f, Some(target))),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => open(&fs_opts).map(|f| (f, None)),
                     Err(e) => Err(Error::io("open", e)),
                 }
             }
             Err(e) => Err(Error::io("open", e)),
         },
     }
+}
+
+/// Where a chain of symlinks starting at `path` ends when its last target is missing, as open(2)
+/// resolves it (relative targets from the link's directory; at most 40 links, Linux's
+/// MAXSYMLINKS). None when `path` is not a symlink or the chain does not end in a missing name.
+fn dangling_target(path: &Path) -> Option<PathBuf> {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&at).ok()?;
+                at = at.parent().unwrap_or(Path::new("")).join(link);
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && at != path => return Some(at),
+            _ => return None,
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -224,6 +246,21 @@ mod tests {
         let opened = OpenedFile::open(&path, &opts).unwrap();
         assert_eq!(opened.size, 8192);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 8192);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn create_through_a_dangling_symlink_creates_its_target_and_rollback_unlinks_the_target() {
+        let dir = temp_dir("dangling");
+        let link = dir.join("link");
+        std::os::unix::fs::symlink("sub/../target", &link).unwrap();
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let opts = OpenOptions { create: Create::IfMissing, size: Some(4096), ..rw() };
+        let mut opened = OpenedFile::open(&link, &opts).unwrap();
+        assert_eq!(std::fs::metadata(dir.join("target")).unwrap().len(), 4096);
+        opened.rollback();
+        assert!(!dir.join("target").exists());
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     }
 
     #[test]

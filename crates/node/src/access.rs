@@ -13,9 +13,9 @@ use napi_derive::napi;
 use crate::error::{to_napi, IntoNapi};
 use crate::mapping::{check_file_size, NativeMap};
 use crate::options::byte_count;
-use crate::read_only;
 use crate::region::Region;
 use crate::search::{self, search_offset};
+use crate::{file_spans, read_only};
 
 #[napi]
 impl NativeMap {
@@ -53,9 +53,11 @@ impl NativeMap {
         }
         if len > 0 {
             let region = self.live()?;
-            // SAFETY: range checked as in `read`. `out` may alias the map itself (a view passed
-            // back in), so the copy allows overlap.
-            unsafe { ptr::copy(region.ptr().add(start), out.as_mut_ptr(), len) };
+            // SAFETY: range checked as in `read`, so `len` bytes at `ptr + start` are mapped
+            // and `out` holds `len` bytes; `copy` handles `out` aliasing this or another map.
+            unsafe {
+                copy(region.ptr().add(start), out.as_mut_ptr(), len, (region.ptr() as usize, region.len()))
+            };
         }
         Ok(len as f64)
     }
@@ -77,8 +79,10 @@ impl NativeMap {
                 )));
             }
             // SAFETY: range checked as in `read`; the pages are writable in both modes allowed
-            // here; `source` may alias the map, so the copy allows overlap.
-            unsafe { ptr::copy(source.as_ptr(), region.ptr().add(start), len) };
+            // here; `copy` handles `source` aliasing this or another map.
+            unsafe {
+                copy(source.as_ptr(), region.ptr().add(start), len, (region.ptr() as usize, region.len()))
+            };
         }
         Ok(len as f64)
     }
@@ -146,4 +150,29 @@ pub fn flush_range(
         region.flush(start, len, device)?;
     }
     Ok(())
+}
+
+/// Copies `len` bytes between this map (`own`: its start and length) and caller memory. Within
+/// one map `memmove` orders an overlapping copy correctly; memory in another map of the same
+/// file may alias the same pages at an address `memmove` cannot relate, so that copy goes
+/// through a buffer (see `file_spans`).
+///
+/// # Safety
+/// `len` bytes must be readable at `from` and writable at `to`, one of them inside `own`.
+unsafe fn copy(from: *const u8, to: *mut u8, len: usize, own: (usize, usize)) {
+    let other =
+        if from as usize >= own.0 && (from as usize) < own.0 + own.1 { to as usize } else { from as usize };
+    if file_spans::in_other_map(other, len, own) {
+        // SAFETY: the caller's contract (`len` bytes readable at `from`); the copy is a fresh
+        // allocation that overlaps neither side.
+        let staged = unsafe { std::slice::from_raw_parts(from, len) }.to_vec();
+        // The optimizer takes distinct addresses for distinct memory and would fold the two
+        // copies into one `memmove` of `from` to `to`: the very copy this avoids.
+        let staged = std::hint::black_box(staged);
+        // SAFETY: `len` bytes writable at `to` (the caller's contract), `staged` overlaps nothing.
+        unsafe { ptr::copy_nonoverlapping(staged.as_ptr(), to, len) };
+    } else {
+        // SAFETY: the caller's contract; `ptr::copy` orders an overlap within one mapping.
+        unsafe { ptr::copy(from, to, len) };
+    }
 }

@@ -24,7 +24,7 @@ use memmap_core::layout::page_span;
 use memmap_core::Result;
 
 use crate::pages::Pages;
-use crate::{limit, os, read_only};
+use crate::{file_spans, limit, os, read_only};
 
 /// Maps alive in this process (pages not yet unmapped) and the bytes they cover.
 pub static LIVE_MAPS: AtomicU64 = AtomicU64::new(0);
@@ -85,6 +85,9 @@ impl Region {
         LAST_MAPPED.store(ptr.as_ptr() as u64 - delta as u64, Ordering::Relaxed);
         LIVE_MAPS.fetch_add(1, Ordering::Relaxed);
         MAPPED_BYTES.fetch_add(len as u64, Ordering::Relaxed);
+        if file_backed && pages.is_some() {
+            file_spans::insert(ptr.as_ptr() as usize, len);
+        }
         let state = State { pages, tasks: 0, on_idle: OnIdle::Keep, read_only: false, retired: false, vmas };
         Region { ptr, len, delta, state: Mutex::new(state), idle: Condvar::new(), file_backed }
     }
@@ -219,6 +222,9 @@ impl Region {
             state.vmas = 0;
         }
         if !state.retired {
+            if self.file_backed {
+                file_spans::remove(self.ptr.as_ptr() as usize);
+            }
             state.retired = true;
             LIVE_MAPS.fetch_sub(1, Ordering::Relaxed);
             MAPPED_BYTES.fetch_sub(self.len as u64, Ordering::Relaxed);
