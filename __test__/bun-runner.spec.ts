@@ -29,9 +29,13 @@ test('on the fixture spec, every "passes:" test is reported ok and every "fails:
     [],
     'only fails: tests fail',
   )
-  t.is(r.passed.length, 8, r.stdout)
-  t.is(r.failed.length, 13, r.stdout)
-  t.regex(r.stdout, /^1\.\.21\n# tests 21\n# pass 8\n# fail 13$/m)
+  t.is(r.passed.length, 9, r.stdout)
+  t.is(r.failed.length, 14, r.stdout)
+  t.regex(r.stdout, /^1\.\.23\n# tests 23\n# pass 9\n# fail 14$/m)
+  t.regex(
+    r.stdout,
+    /not ok \d+ - bun-runner-sample › fails: a test still running at its t\.timeout\(\) limit\n {2}---\n {4}error: Error: Test timed out after 20 ms/,
+  )
   t.is(r.passed[0], 'bun-runner-sample › passes: a serial test runs first, after the before hook')
   t.regex(
     r.stdout,

@@ -2,7 +2,7 @@
 // file, between processes that map it. Oracles: the other process (it only moves on when it saw
 // our value), the file on disk, event ordering and the children's exit status; no timing bound
 // but the 120 s that catches a lost wake.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import test from 'ava'
 
@@ -199,4 +199,11 @@ test('wait and notify refuse what cannot wake across processes, and misplaced In
   map.close()
   t.throws(() => map.notify(0), { code: 'ERR_MMAP_CLOSED' })
   await t.throwsAsync(map.waitAsync(0, 0), { code: 'ERR_MMAP_CLOSED' })
+})
+
+test('examples/ring-buffer.ts moves 200,000 records between two processes, the consumer sleeping in waitAsync, and the sums agree', (t) => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/ring-buffer.ts', '200000'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
+  const r = { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr }
+  exitedCleanly(t, r)
+  t.regex(r.stdout, /^200,000 records through a 1024-slot ring in [\d.]+ s:\n {2}[\d,]+ records\/s; the consumer's sum matches the producer's\n$/)
 })

@@ -23,6 +23,7 @@ const SCENARIOS = [
   'populate-lock-1g',
   'prefetch-1g',
   'detach-cost',
+  'wait-pingpong',
 ]
 
 const args = process.argv.slice(2)

@@ -108,6 +108,7 @@ function context(state) {
     },
     log: (...values) => state.logs.push(values.map((v) => (typeof v === 'string' ? v : show(v))).join(' ')),
     teardown: (fn) => state.teardowns.push(fn),
+    timeout: (ms) => state.timeout(ms),
   }
 }
 
@@ -134,9 +135,15 @@ async function runTest({ title, run }) {
   /** @type {(error: unknown) => void} */
   let abort = () => {}
   const aborted = new Promise((_, reject) => (abort = reject))
-  const state = { title, assertions: 0, logs: [], teardowns: [], failure: /** @type {unknown} */ (null), abort }
+  const state = { title, assertions: 0, logs: [], teardowns: [], failure: /** @type {unknown} */ (null), abort, timeout: (/** @type {number} */ _ms) => {} }
   aborted.catch(() => {})
-  const timer = setTimeout(() => state.abort(new Error(`Test timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS)
+  const limit = (/** @type {number} */ ms) => setTimeout(() => state.abort(new Error(`Test timed out after ${ms} ms`)), ms)
+  let timer = limit(TIMEOUT_MS)
+  // t.timeout(ms): the test's own limit, from now, instead of the default.
+  state.timeout = (/** @type {number} */ ms) => {
+    clearTimeout(timer)
+    timer = limit(ms)
+  }
   current = state
   try {
     await Promise.race([(async () => run(context(state)))(), aborted])

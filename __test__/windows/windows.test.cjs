@@ -327,6 +327,18 @@ test('durable flush needs the descriptor: ERR_MMAP_UNSUPPORTED with trackFile: f
   assert.equal(caught(() => map.flushSync({ durable: true })).code, 'ERR_MMAP_UNSUPPORTED')
 })
 
+test('wait, waitAsync and notify throw ERR_MMAP_UNSUPPORTED: no Windows call wakes another map or process', async () => {
+  const file = fileOf(4096)
+  const map = track(openSync(file, { mode: 'read-write' }))
+  for (const call of [() => map.wait(0, 0, 0), () => map.notify(0)]) {
+    const error = caught(call)
+    assert.equal(error.code, 'ERR_MMAP_UNSUPPORTED')
+    assert.match(error.message, /Windows/)
+  }
+  await assert.rejects(map.waitAsync(0, 0, 0), { code: 'ERR_MMAP_UNSUPPORTED' })
+  assert.equal(fs.readFileSync(file).readInt32LE(0), map.view(Int32Array, 0, 1)[0], 'the map still works')
+})
+
 test('close() while a task runs waits for nothing; the task finishes on the real pages', async () => {
   const file = fileOf(8 << 20)
   const map = openSync(file, { mode: 'read-write' })

@@ -28,3 +28,18 @@ pub(crate) fn count_read_ahead() {
     #[cfg(feature = "test-hooks")]
     READ_AHEAD_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
+
+/// Reads one byte of every page of `[ptr, ptr + len)`: a read fault, which on a private mapping
+/// maps the file's page without copying it (the populate fallback of every platform).
+///
+/// # Safety
+/// `ptr` is page-aligned and the range lies in one live, readable mapping.
+pub(crate) unsafe fn read_touch(ptr: *mut u8, len: usize) {
+    let page = page_size();
+    let mut offset = 0;
+    while offset < len {
+        // SAFETY: `offset < len`, so the byte lies in the caller's readable range.
+        unsafe { std::ptr::read_volatile(ptr.add(offset)) };
+        offset += page;
+    }
+}

@@ -52,12 +52,8 @@ pub unsafe fn advise(_ptr: *mut u8, _len: usize, _advice: Advice) -> Result<()> 
 /// # Safety
 /// See `mod.rs`.
 pub unsafe fn populate_read(ptr: *mut u8, len: usize) -> Result<()> {
-    let mut offset = 0;
-    while offset < len {
-        // SAFETY: `offset < len` lies in the caller's readable range.
-        unsafe { std::ptr::read_volatile(ptr.add(offset)) };
-        offset += page_size();
-    }
+    // SAFETY: the caller guarantees the range (function contract).
+    unsafe { super::read_touch(ptr, len) };
     Ok(())
 }
 

@@ -130,14 +130,8 @@ pub unsafe fn populate_read(ptr: *mut u8, len: usize) -> Result<()> {
             return Err(Error::io("madvise", err));
         }
     }
-    let page = page_size();
-    let mut offset = 0;
-    while offset < len {
-        // SAFETY: `offset < len`, so the byte lies in the caller's readable range; a volatile read
-        // is a read fault, which on a private mapping maps the file page without copying it.
-        unsafe { std::ptr::read_volatile(ptr.add(offset)) };
-        offset += page;
-    }
+    // SAFETY: the caller guarantees the range (function contract).
+    unsafe { super::read_touch(ptr, len) };
     Ok(())
 }
 

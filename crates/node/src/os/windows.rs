@@ -202,13 +202,8 @@ pub unsafe fn populate_read(ptr: *mut u8, len: usize) -> Result<()> {
     // SAFETY: the caller guarantees the range (function contract). Only a hint: a refusal is not
     // an error, the loop below reads every page anyway.
     let _ = unsafe { prefetch(ptr, len) };
-    let page = page_size();
-    let mut offset = 0;
-    while offset < len {
-        // SAFETY: `offset < len`, so the byte lies in the caller's readable range.
-        unsafe { std::ptr::read_volatile(ptr.add(offset)) };
-        offset += page;
-    }
+    // SAFETY: the caller guarantees the range (function contract).
+    unsafe { super::read_touch(ptr, len) };
     Ok(())
 }
 

@@ -169,5 +169,6 @@ pub unsafe fn wake_cancelled(addr: *const i32, cancel: &AtomicU32) {
     }
 }
 
+pub const SUPPORTED: bool = true;
 /// What `notify` returns: the exact count of waiters woken.
 pub const NOTIFY_COUNTS: bool = true;

@@ -145,5 +145,6 @@ pub unsafe fn wake_cancelled(addr: *const i32, _cancel: &AtomicU32) {
     unsafe { wake(addr, u32::MAX) };
 }
 
+pub const SUPPORTED: bool = true;
 /// What `notify` returns: 1 if anyone woke, not the count.
 pub const NOTIFY_COUNTS: bool = false;

@@ -1,7 +1,11 @@
 //! `wait`, `waitAsync` and `notify`: Atomics.wait/notify semantics on an Int32 of a mapped file,
 //! across threads and processes that map the same file. The OS call is chosen by path, one file
 //! per platform with the same surface (`wait`, `wake`, `wake_cancelled`, `NOTIFY_COUNTS`):
-//! Linux shared futexes, macOS `os_sync_wait_on_address`/`__ulock`, Windows `WaitOnAddress`.
+//! Linux shared futexes, macOS `os_sync_wait_on_address`/`__ulock`. Windows has no
+//! wait-on-address call that wakes across processes (`WaitOnAddress` keys by virtual address in
+//! one process, so another map of the file, even in the same process, never wakes): there, and
+//! on platforms without such a call, every call throws ERR_MMAP_UNSUPPORTED (stub.rs) rather
+//! than sleep through a wake that cannot arrive.
 //!
 //! A pending `waitAsync` parks one thread of memmap's own (never a libuv pool thread; idle ones
 //! are reused); the thread holds the map's pages as a task does (`tasks::Hold`). `close()`,
@@ -12,8 +16,7 @@
 
 #[cfg_attr(target_os = "linux", path = "linux.rs")]
 #[cfg_attr(target_os = "macos", path = "macos.rs")]
-#[cfg_attr(windows, path = "windows.rs")]
-#[cfg_attr(not(any(target_os = "linux", target_os = "macos", windows)), path = "stub.rs")]
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), path = "stub.rs")]
 mod platform;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -224,6 +227,9 @@ impl NativeMap {
     /// inside the map and inside the file (a page past its end would fault).
     fn int32(&self, byte_offset: f64) -> Result<*const i32> {
         let region = self.live()?;
+        if !platform::SUPPORTED {
+            return Err(unsupported());
+        }
         if self.mode() != Mode::ReadWrite || self.anonymous() {
             return Err(to_napi(Error::Unsupported(
                 "wait and notify need a 'read-write' file map: private pages never wake across processes"
@@ -281,7 +287,12 @@ fn park(job: Job) -> std::io::Result<()> {
 }
 
 fn unsupported() -> napi::Error {
-    to_napi(Error::Unsupported("this platform has no wait-on-address call".into()))
+    let why = if cfg!(windows) {
+        "wait and notify: Windows has no wait-on-address call that wakes across maps or processes"
+    } else {
+        "wait and notify: this platform has no wait-on-address call"
+    };
+    to_napi(Error::Unsupported(why.into()))
 }
 
 /// Whether `notify` returns an exact count on this platform.

@@ -1,4 +1,5 @@
-//! Platforms without a wait-on-address call: `wait` is `Unsupported` (ERR_MMAP_UNSUPPORTED).
+//! Windows and platforms without a shared wait-on-address call: every wait, waitAsync and notify
+//! throws ERR_MMAP_UNSUPPORTED before reaching these (`SUPPORTED`).
 
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
@@ -27,3 +28,4 @@ pub unsafe fn wake(_addr: *const i32, _count: u32) -> u32 {
 pub unsafe fn wake_cancelled(_addr: *const i32, _cancel: &AtomicU32) {}
 
 pub const NOTIFY_COUNTS: bool = false;
+pub const SUPPORTED: bool = false;
