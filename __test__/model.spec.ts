@@ -75,10 +75,14 @@ async function runOnce(sizes: [number, number], seed: number, ops: Op[]): Promis
     let left = procEntries(dir)
     if (s.dropped > 0) {
       // Collected maps are released at the next turn (SPEC §4.1): gc, a turn, and again for
-      // a map whose views were collected in the second round.
-      for (let round = 0; round < 3 && (left.maps.length > 0 || left.fds.length > 0); round++) {
+      // a map whose views were collected in a later round. After hundreds of runs V8 sometimes
+      // keeps a dropped object through more than three full collections (seen once in CI:
+      // seed 1665195793, run 290, which passes alone), so it gets up to ten, each with a timer
+      // turn too; a map that is really leaked stays mapped through all of them.
+      for (let round = 0; round < 10 && (left.maps.length > 0 || left.fds.length > 0); round++) {
         collect()
         await new Promise((resolve) => setImmediate(resolve))
+        await new Promise((resolve) => setTimeout(resolve, 1))
         left = procEntries(dir)
       }
     }
@@ -96,6 +100,10 @@ async function runOnce(sizes: [number, number], seed: number, ops: Op[]): Promis
 
 test(`${RUNS} random sequences of operations on three files keep every file and map equal to the per-page model and leave nothing mapped or open`, async (t) => {
   t.timeout(Math.max(600_000, RUNS * 60))
+  // Runs and shrinking share a budget inside ava's timeout: a failure found late must still be
+  // reported with its (partly) shrunk sequence, not turned into a bare timeout; running out of
+  // the budget counts as a failure, so fewer runs never pass silently.
+  const budget = Math.max(480_000, RUNS * 48)
   const property = fc.asyncProperty(
     fc.tuple(fc.nat({ max: 5 * PAGE + 50 }), fc.nat({ max: 5 * PAGE + 50 })),
     fc.nat(),
@@ -104,7 +112,14 @@ test(`${RUNS} random sequences of operations on three files keep every file and 
   )
   const path = process.env.MEMMAP_FC_PATH
   t.log(`fast-check seed ${SEED}, ${RUNS} runs (replay: MEMMAP_FC_SEED=${SEED})`)
-  const result = await fc.check(property, { numRuns: RUNS, seed: SEED, path, endOnFailure: false })
+  const result = await fc.check(property, {
+    numRuns: RUNS,
+    seed: SEED,
+    path,
+    endOnFailure: false,
+    interruptAfterTimeLimit: budget,
+    markInterruptAsFailure: true,
+  })
   if (result.failed) {
     const replay = `MEMMAP_FC_SEED=${result.seed} MEMMAP_FC_PATH=${result.counterexamplePath} npx ava __test__/model.spec.ts`
     t.log(fc.defaultReportMessage(result))
