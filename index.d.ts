@@ -468,13 +468,13 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * it, in any process) or the timeout. Blocks the calling thread. Use `Atomics.load`/`store`/`add`
    * on views to change the value; JavaScript's own `Atomics.wait`/`notify` and these do not see each
    * other. 'read-write' file maps only. Linux: a shared futex; macOS: `os_sync_wait_on_address`
-   * (14.4+) or `__ulock_wait2`; Windows: `WaitOnAddress`, which only wakes for a notify through the
-   * same map in the same process (README).
+   * (14.4+) or `__ulock_wait2`. Windows has no call that wakes across maps or processes, so there
+   * every wait, waitAsync and notify throws `ERR_MMAP_UNSUPPORTED` (README).
    * @param byteOffset - the Int32's byte offset in the map; `offset + byteOffset` a multiple of 4
    * @param expected - the value to sleep on, converted as `Atomics.wait` does (ToInt32)
    * @param timeoutMs - milliseconds; `undefined` and NaN mean Infinity, a negative value means 0
    * @returns 'ok' (woken), 'not-equal' (the value differed), or 'timed-out'
-   * @throws `ERR_MMAP_UNSUPPORTED` on 'read', 'copy-on-write' and `allocate()` maps; `ERR_MMAP_UNALIGNED`, `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`
+   * @throws `ERR_MMAP_UNSUPPORTED` on 'read', 'copy-on-write' and `allocate()` maps, and on Windows; `ERR_MMAP_UNALIGNED`, `ERR_OUT_OF_RANGE`, `ERR_MMAP_TRUNCATED`, `ERR_MMAP_CLOSED`
    * @example
    * ```ts
    * import { openSync } from 'memmap'
@@ -499,8 +499,8 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
   waitAsync(byteOffset: number | bigint, expected: number, timeoutMs?: number, options?: WaitOptions): Promise<WaitResult>
   /**
    * `Atomics.notify` across threads and processes: wakes up to `count` waiters on the Int32 at
-   * `byteOffset` (default all). Returns how many woke on Linux; on macOS 1 if any woke, else 0;
-   * on Windows 0 (the OS does not tell).
+   * `byteOffset` (default all). Returns how many woke on Linux; on macOS 1 if any woke, else 0
+   * (the OS does not count).
    * @throws as {@link MappedFile.wait}
    * @example
    * ```ts
