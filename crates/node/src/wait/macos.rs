@@ -105,10 +105,9 @@ pub unsafe fn wait(
             }
             return Outcome::Woken;
         }
-        match std::io::Error::last_os_error().raw_os_error() {
-            Some(libc::ETIMEDOUT) => return Outcome::TimedOut,
-            // EINTR and EFAULT while the page is paged in: try again.
-            _ => {}
+        // EINTR, and EFAULT while the page is paged in: try again.
+        if std::io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT) {
+            return Outcome::TimedOut;
         }
     }
 }
