@@ -103,9 +103,9 @@ unsafe fn waitv(
             // SAFETY: clock_gettime writes into the timespec it is given.
             unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut deadline) };
             let nanos = deadline.tv_nsec as u64 + u64::from(r.subsec_nanos());
-            deadline.tv_sec =
-                deadline.tv_sec.saturating_add(r.as_secs().min(i64::MAX as u64 / 2) as libc::time_t)
-                    + (nanos / 1_000_000_000) as libc::time_t;
+            // `as _`: the field's own type (musl deprecates naming `time_t`).
+            let secs = r.as_secs().min(i64::MAX as u64 / 2) + nanos / 1_000_000_000;
+            deadline.tv_sec = deadline.tv_sec.saturating_add(secs as _);
             deadline.tv_nsec = (nanos % 1_000_000_000) as libc::c_long;
             &deadline as *const libc::timespec
         }
@@ -129,7 +129,7 @@ unsafe fn waitv(
 /// As [`wait`].
 unsafe fn wait_one(addr: *const i32, expected: i32, remaining: Option<Duration>) -> Result<(), i32> {
     let ts = remaining.map(|r| libc::timespec {
-        tv_sec: r.as_secs().min(i64::MAX as u64 / 2) as libc::time_t,
+        tv_sec: r.as_secs().min(i64::MAX as u64 / 2) as _,
         tv_nsec: r.subsec_nanos() as libc::c_long,
     });
     let timeout = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
