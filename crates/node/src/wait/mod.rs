@@ -33,8 +33,9 @@ use crate::mapping::{check_file_size, NativeMap};
 use crate::options::byte_count;
 use crate::tasks::Hold;
 
-/// How a wait ended.
+/// How a wait ended. (stub.rs, used on Windows, only ever answers `Unsupported`.)
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))]
 pub enum Outcome {
     Woken,
     NotEqual,
