@@ -58,11 +58,24 @@ test('on a platform memmap builds no binary for, the error names the platform an
   t.true(outcome.message?.includes('not published'), outcome.message)
 })
 
-for (const [platform, arch, name] of [
-  ['linux', 'arm64', `linux-arm64-${hostLibc}`],
-  ['darwin', 'arm64', 'darwin-arm64'],
-  ['win32', 'x64', 'win32-x64-msvc'],
-] as const) {
+// Every platform but the host's: there the binary exists, so nothing fails to load (the test once
+// pretended to be linux-arm64, darwin-arm64 and win32-x64 on every host, and so failed on those).
+const OTHER_PLATFORMS = (
+  [
+    ['linux', 'x64', `linux-x64-${hostLibc}`],
+    ['linux', 'arm64', `linux-arm64-${hostLibc}`],
+    ['darwin', 'x64', 'darwin-x64'],
+    ['darwin', 'arm64', 'darwin-arm64'],
+    ['win32', 'x64', 'win32-x64-msvc'],
+    ['win32', 'arm64', 'win32-arm64-msvc'],
+  ] as const
+).filter(([platform, arch]) => platform !== process.platform || arch !== process.arch)
+
+test('the pretended platforms leave out only the host', (t) => {
+  t.is(OTHER_PLATFORMS.length, 5)
+})
+
+for (const [platform, arch, name] of OTHER_PLATFORMS) {
   test(`without its platform package, the error on ${name} names the platform and ${manifest.napi.packageName}-${name}`, (t) => {
     const outcome = loadAs(platform, arch)
     t.is(outcome.code, 'ERR_MMAP_UNSUPPORTED')
