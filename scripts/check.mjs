@@ -33,7 +33,7 @@ const stages = [
   ['actionlint', 'npm', ['run', 'actionlint']],
   ['node version', null, checkNode],
   ['ava', 'npx', ['ava', '--tap']],
-  ['runtimes: node22, node24, node26, bun', 'node', ['scripts/runtimes-suite.mjs']],
+  ['runtimes: node22, node24, node26, bun, deno', 'node', ['scripts/runtimes-suite.mjs']],
 ]
 
 function run(cmd, args, onLine) {
