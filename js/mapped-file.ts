@@ -319,7 +319,7 @@ export class MappedFile {
     return lockFile(this.#native, this.#path, this.#length, options, (exclusive, id) => this.#held(exclusive, id))
   }
 
-  /** Takes the lock if no other holder's conflicts; true when taken (release it with `unlockFile` or `close`). */
+  /** Takes the lock if no other holder's lock conflicts; true when taken (release it with `unlockFile` or `close`). */
   tryLockFile(options?: FileLockOptions): boolean {
     const n = this.#live()
     const r = lockRequest(this.#length, options)
