@@ -355,11 +355,15 @@ test("Linux: Python's fcntl.lockf (a classic POSIX lock) and memmap's locks excl
 })
 
 const PYTHON_TURNS = `
-import fcntl, mmap, struct, sys
+import fcntl, mmap, os, struct, sys
 rounds = int(sys.argv[2])
+parent = os.getppid()
 held = 0
 with open(sys.argv[1], 'r+b') as f, mmap.mmap(f.fileno(), 4096) as m:
     while True:
+        # Spinning for its turn: stop if the test that started us is gone, never spin orphaned.
+        if os.getppid() != parent:
+            sys.exit('the parent process is gone')
         fcntl.lockf(f, fcntl.LOCK_EX)
         held += 1
         struct.pack_into('<i', m, 8, struct.unpack_from('<i', m, 8)[0] + 1)
@@ -379,8 +383,11 @@ const NODE_TURNS = `
 const map = memmap.openSync(file, { mode: 'read-write', length: 4096 })
 const [counter, value, total] = [map.view(Int32Array, 0, 1), map.view(Int32Array, 4, 1), map.view(Int32Array, 8, 1)]
 const rounds = Number(process.env.ROUNDS)
+const parent = process.ppid
 let held = 0
 for (;;) {
+  // Spinning for its turn: stop if the test that started us is gone, never spin orphaned.
+  if (process.ppid !== parent) throw new Error('the parent process is gone')
   const lock = map.lockFileSync()
   held++
   total[0] = total[0] + 1
