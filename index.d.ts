@@ -162,6 +162,38 @@ export interface WaitOptions {
   ref?: boolean
 }
 
+/** Options of {@link MappedFile.lockFileSync} and {@link MappedFile.tryLockFile}. */
+export interface FileLockOptions {
+  /**
+   * An exclusive (write) lock, which excludes every other lock on its bytes, or a shared (read)
+   * lock, which excludes only exclusive ones. Exclusive locks need a 'read-write' map.
+   * @default true
+   */
+  exclusive?: boolean
+  /**
+   * Lock only these bytes of the map (`offset` and `length` relative to the mapping, at least one
+   * byte; `durable` is ignored). Linux and Windows; macOS locks whole files (`ERR_MMAP_UNSUPPORTED`).
+   * @default the whole file, including bytes past its current end
+   */
+  range?: Range
+}
+
+/** Options of {@link MappedFile.lockFile}. */
+export interface LockFileOptions extends FileLockOptions {
+  /** Rejects the promise with an `AbortError` (code `ABORT_ERR`) at once; the lock is then not taken. */
+  signal?: AbortSignal
+}
+
+/** A file lock held through a map. Disposing it (`using`) or `unlock()` releases it; both do nothing once it is released. */
+export interface FileLock extends Disposable {
+  /** Whether the lock is exclusive (else shared). */
+  readonly exclusive: boolean
+  /** Releases the lock, if its map is open and still holds it (not released by `unlockFile()` or `close()`). */
+  unlock(): void
+  /** Calls `unlock()`. */
+  [Symbol.dispose](): void
+}
+
 /** What {@link MappedFile.viewOrCopy} returns. */
 export interface ViewOrCopy<T> {
   /** A view of the map (`copied: false`), or a fresh TypedArray holding a copy of the same bytes. */
@@ -511,6 +543,74 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    * ```
    */
   notify(byteOffset: number | bigint, count?: number): number
+  /**
+   * Takes an advisory lock on the map's file, waiting (blocking the thread) while another holder's
+   * lock conflicts. Advisory: it excludes other locks, never reads or writes (except on Windows).
+   * Linux: an OFD lock (`fcntl` F_OFD_SETLKW), which also conflicts with classic POSIX locks
+   * (Python's `fcntl.lockf`) but not with `flock` locks. macOS: `flock`, whole file only. Windows:
+   * `LockFileEx`, mandatory for `ReadFile`/`WriteFile` through other handles (mapped views are not
+   * checked). Locks belong to the map: other maps of the file, in this process too, are other
+   * holders; one map never holds two locks over one byte (to change a shared lock into an
+   * exclusive one, unlock, then lock: another holder may come between). `close()` releases the
+   * map's locks. A `trackFile: false` map opens a descriptor for its locks (by path, checked to be
+   * the same file). Waiting on a lock this process holds through another map waits forever.
+   * @returns the lock; disposing it releases it
+   * @throws `ERR_MMAP_READ_ONLY` for an exclusive lock on a 'read' or 'copy-on-write' map; `ERR_MMAP_UNSUPPORTED` on `allocate()` maps, for a lock overlapping one this map holds, and for `range` on macOS; `ERR_OUT_OF_RANGE` for a range outside the map or of length 0; `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('counter.bin', { mode: 'read-write' })
+   * {
+   *   using lock = map.lockFileSync() // exclusive, whole file
+   *   map.view(Int32Array, 0, 1)[0] += 1
+   * } // released here
+   * ```
+   */
+  lockFileSync(options?: FileLockOptions): FileLock
+  /**
+   * {@link MappedFile.lockFileSync} without blocking. It tries at once, then again after 1, 2, 4, 8
+   * and 16 ms, then every 20 ms, on the JavaScript thread: a pending call holds no thread (never
+   * the libuv pool), notices a release within 20 ms, and keeps the process alive like a timer. It
+   * is not fair: a holder that waits in the OS (`lockFileSync`, `fcntl.lockf`) may get the lock
+   * first. `close()` rejects this map's pending calls with `ERR_MMAP_CLOSED`; `resize()` and
+   * `remap()` do not touch locks.
+   * @throws as {@link MappedFile.lockFileSync} (as a rejection); `ABORT_ERR` when `signal` aborts
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('queue.bin', { mode: 'read-write' })
+   * using lock = await map.lockFile({ signal: AbortSignal.timeout(5000) })
+   * ```
+   */
+  lockFile(options?: LockFileOptions): Promise<FileLock>
+  /**
+   * Takes the lock of {@link MappedFile.lockFileSync} if no other holder's lock conflicts, without
+   * waiting. Release it with `unlockFile()` or `close()`.
+   * @returns true when the lock was taken, false when another holder's lock conflicts
+   * @throws as {@link MappedFile.lockFileSync}
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('index.bin')
+   * if (map.tryLockFile({ exclusive: false })) {
+   *   try { map.read(0, 16) } finally { map.unlockFile() }
+   * }
+   * ```
+   */
+  tryLockFile(options?: FileLockOptions): boolean
+  /**
+   * Releases every file lock the map holds, or, with `range`, the lock taken with exactly that
+   * range (a range the map holds no lock on does nothing).
+   * @throws `ERR_MMAP_UNSUPPORTED` for a range that overlaps a held lock without being its range; `ERR_OUT_OF_RANGE`; `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * using map = openSync('table.bin', { mode: 'read-write' })
+   * map.tryLockFile({ range: { offset: 0, length: 4096 } })
+   * map.unlockFile({ offset: 0, length: 4096 })
+   * ```
+   */
+  unlockFile(range?: Range): void
   /**
    * Sets the map's length to `newLength`; a 'read-write' file is set to `offset + newLength` bytes.
    * Detaches every view of the map, then remaps (mremap MREMAP_MAYMOVE on Linux, else maps anew).

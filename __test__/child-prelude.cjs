@@ -13,6 +13,8 @@
 //   collect()    a full garbage collection (needs --expose-gc on Node)
 //   report(v)    writes v as the JSON line the parent reads (the last line of stdout)
 //   reportAsync(fn)  reports what the async fn returns; if it rejects, prints the error and exits 70
+//   say(line)    writes one line to stdout (to a parent talking to the child: child.ts `converse`)
+//   nextLine()   a promise of the next line on stdin, or null once stdin is closed (read from first use)
 'use strict'
 const fs = require('node:fs')
 
@@ -29,7 +31,27 @@ const lazy = (name, get) =>
 lazy('memmap', () => require(process.env.MEMMAP_ROOT))
 lazy('real', () => fs.realpathSync(process.env.MAP_FILE))
 
+/** The lines of stdin, read from the first call of nextLine() (before that stdin is left alone). */
+let nextStdinLine
+function nextLine() {
+  if (nextStdinLine === undefined) {
+    const queue = []
+    const waiting = []
+    let closed = false
+    const lines = require('node:readline').createInterface({ input: process.stdin })
+    lines.on('line', (line) => (waiting.length > 0 ? waiting.shift()(line) : queue.push(line)))
+    lines.on('close', () => {
+      closed = true
+      for (const resolve of waiting.splice(0)) resolve(null)
+    })
+    nextStdinLine = () => (queue.length > 0 ? Promise.resolve(queue.shift()) : closed ? Promise.resolve(null) : new Promise((resolve) => waiting.push(resolve)))
+  }
+  return nextStdinLine()
+}
+
 Object.assign(globalThis, {
+  nextLine,
+  say: (line) => process.stdout.write(line + '\n'),
   fs,
   file: process.env.MAP_FILE,
   mapsLines: () => fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\n'),

@@ -2,7 +2,8 @@
 // __test__/child-prelude.cjs preloaded, so the code can use `memmap`, `fs`, `report(value)`,
 // `thrown(fn)` and the /proc helpers listed there. Exit status, signal and stderr are asserted by
 // `exitedCleanly` and `killedBy`, whose messages carry the signal, the status and the stderr tail.
-import { spawnSync } from 'node:child_process'
+// `runChild` runs a child to its end; `converse` talks with one line by line while both run.
+import { spawn, spawnSync } from 'node:child_process'
 import * as path from 'node:path'
 import type { ExecutionContext } from 'ava'
 
@@ -31,18 +32,81 @@ export interface ChildResult {
   stderr: string
 }
 
-/** Runs `code` (CommonJS unless `--input-type=module` is among `args`) in a child; never asserts. */
-export function runChild(code: string, opts: ChildOptions = {}): ChildResult {
+/** The runtime command that runs `code` with the prelude, as `runChild` runs it. */
+function childArgv(code: string, opts: ChildOptions): string[] {
   // Deno runs its own binary given node's flags (`-e`, `--expose-gc`) but drops `-r`: there the
   // prelude is required by the code itself.
   const deno = opts.runtime === undefined && process.versions.deno !== undefined
   const preload = deno ? [] : ['-r', PRELUDE]
   if (deno) code = `require(${JSON.stringify(PRELUDE)});\n${code}`
-  const argv = [...(opts.prefix ?? []), opts.runtime ?? process.execPath, ...preload, ...(opts.args ?? []), '-e', code]
+  return [...(opts.prefix ?? []), opts.runtime ?? process.execPath, ...preload, ...(opts.args ?? []), '-e', code]
+}
+
+function childEnv(opts: ChildOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, MEMMAP_ROOT: ROOT }
   if (opts.file !== undefined) env.MAP_FILE = opts.file
-  const r = spawnSync(argv[0], argv.slice(1), { cwd: ROOT, encoding: 'utf8', env, timeout: opts.timeout ?? 120_000, maxBuffer: 64 << 20 })
+  return env
+}
+
+/** Runs `code` (CommonJS unless `--input-type=module` is among `args`) in a child; never asserts. */
+export function runChild(code: string, opts: ChildOptions = {}): ChildResult {
+  const argv = childArgv(code, opts)
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: ROOT, encoding: 'utf8', env: childEnv(opts), timeout: opts.timeout ?? 120_000, maxBuffer: 64 << 20 })
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
+}
+
+/** A process the test talks with while both run: it writes lines to stdout, the test answers on its stdin. */
+export interface Conversation {
+  /** The next line the process writes; rejects (with its stderr) if it ends first. */
+  next(): Promise<string>
+  /** Writes `line` to its stdin. */
+  send(line: string): void
+  /** Closes its stdin and resolves with how it ended. */
+  end(): Promise<ChildResult>
+}
+
+/**
+ * Starts `argv` (a Python process, say) for a conversation. With `code` instead, runs that code on
+ * this runtime with the prelude, as `runChild` does, where `say(line)` and `nextLine()` talk.
+ */
+export function converse(argvOrCode: string[] | string, opts: ChildOptions = {}): Conversation {
+  const argv = typeof argvOrCode === 'string' ? childArgv(argvOrCode, opts) : argvOrCode
+  const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv(opts), timeout: opts.timeout ?? 120_000 })
+  let stdout = ''
+  let stderr = ''
+  let unread = ''
+  const lines: string[] = []
+  const waiting: Array<{ resolve: (line: string) => void; reject: (error: Error) => void }> = []
+  const ended = new Promise<ChildResult>((resolve) => {
+    child.on('close', (status, signal) => {
+      for (const w of waiting.splice(0)) w.reject(new Error(`child ended before saying more: status ${status}, signal ${signal}\n${stderr.slice(-4000)}`))
+      resolve({ status, signal, stdout, stderr })
+    })
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+    const parts = (unread + chunk).split('\n')
+    unread = parts.pop() ?? ''
+    for (const line of parts) {
+      const w = waiting.shift()
+      if (w) w.resolve(line)
+      else lines.push(line)
+    }
+  })
+  return {
+    next: () => {
+      const line = lines.shift()
+      if (line !== undefined) return Promise.resolve(line)
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error(`child ended: ${stderr.slice(-4000)}`))
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }))
+    },
+    send: (line) => void child.stdin.write(line + '\n'),
+    end: () => {
+      child.stdin.end()
+      return ended
+    },
+  }
 }
 
 /** The command that runs the program `file` as a main module on this runtime (on Deno: `deno run`

@@ -8,7 +8,7 @@ import { prepare, type Prepared } from './options'
 import { boolean, byteCount, object } from './validate'
 
 export { MappedFile, maxViewBytes }
-export type { Advice, CodedError, FileArgument, MmapErrorCode, Mode, OpenOptions, Range } from '../index'
+export type { Advice, CodedError, FileArgument, FileLock, FileLockOptions, LockFileOptions, MmapErrorCode, Mode, OpenOptions, Range } from '../index'
 
 /** The system page size in bytes. */
 export const pageSize: number = native.pageSize()

@@ -4,7 +4,20 @@
 import { constants as bufferConstants } from 'node:buffer'
 
 import { argError, fromNative, mmapError } from './errors'
-import type { Advice, IndexOfAsyncOptions, WaitOptions, WaitResult, Mode, PrefetchOptions, Range, ViewOrCopy } from '../index'
+import type {
+  Advice,
+  FileLock,
+  FileLockOptions,
+  IndexOfAsyncOptions,
+  LockFileOptions,
+  WaitOptions,
+  WaitResult,
+  Mode,
+  PrefetchOptions,
+  Range,
+  ViewOrCopy,
+} from '../index'
+import { HeldFileLock, lockFile, lockRange, lockRequest, rejectPendingLocks } from './file-lock'
 import { native, type NativeMap } from './native'
 import type { BindingAdvice } from '../native/binding'
 import { ADVICE, binding } from './options'
@@ -293,6 +306,34 @@ export class MappedFile {
     return this.#call((n) => notify(n, this, byteOffset, count))
   }
 
+  /** Takes an advisory lock on the file (or a range of it), waiting for it; disposing the result releases it. */
+  lockFileSync(options?: FileLockOptions): FileLock {
+    const n = this.#live()
+    const r = lockRequest(this.#length, options)
+    const id = this.#call(() => n.lockFile(r.exclusive, r.whole, r.start, r.count, true))
+    return this.#held(r.exclusive, id as number)
+  }
+
+  /** `lockFileSync` without blocking: tries on the JavaScript thread, then again after a growing pause (at most 20 ms). */
+  lockFile(options?: LockFileOptions): Promise<FileLock> {
+    return lockFile(this.#native, this.#path, this.#length, options, (exclusive, id) => this.#held(exclusive, id))
+  }
+
+  /** Takes the lock if no other holder's lock conflicts; true when taken (release it with `unlockFile` or `close`). */
+  tryLockFile(options?: FileLockOptions): boolean {
+    const n = this.#live()
+    const r = lockRequest(this.#length, options)
+    return this.#call(() => n.lockFile(r.exclusive, r.whole, r.start, r.count, false)) !== null
+  }
+
+  /** Releases every file lock of the map, or the one taken with exactly `range`. */
+  unlockFile(range?: Range): void {
+    const n = this.#live()
+    if (range === undefined) return this.#call(() => n.unlockFile(true, 0, 0))
+    const [start, count] = lockRange(this.#length, range, 'range')
+    this.#call(() => n.unlockFile(false, start, count))
+  }
+
   /**
    * Sets the map's length (and a 'read-write' file to `offset + newLength`), detaching every view.
    * 'read' throws ERR_MMAP_READ_ONLY, 'copy-on-write' ERR_MMAP_UNSUPPORTED.
@@ -324,6 +365,7 @@ export class MappedFile {
     if (n === null) return
     this.#native = null
     wakeWaiters(n)
+    rejectPendingLocks(n)
     this.#dropViews()
     try {
       n.close()
@@ -357,6 +399,14 @@ export class MappedFile {
     } catch (error) {
       throw fromNative(error, this.#path)
     }
+  }
+
+  /** The `FileLock` of lock `id`: releases it while this map is open and still holds it. */
+  #held(exclusive: boolean, id: number): FileLock {
+    return new HeldFileLock(exclusive, () => {
+      const n = this.#native
+      if (n !== null) this.#call(() => n.unlockFileLock(id))
+    })
   }
 
   #dropViews(): void {

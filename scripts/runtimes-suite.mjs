@@ -56,6 +56,7 @@ const RUNNER_SPECS = [
   'model',
   'aliased-maps',
   'file-safety',
+  'file-locks',
 ]
 
 /** The specs of RUNNER_SPECS that cannot run on a runtime, each with the reason. */

@@ -88,3 +88,35 @@ test("populate and advise('willneed') reach madvise; a descriptor and a FileHand
   viaHandle.close()
   await handle.close()
 })
+
+test('file locks (flock): two maps are two holders; whole files only; close releases; pending lockFile() resolves after the release', async () => {
+  const file = fileOf(8192)
+  const a = openSync(file, { mode: 'read-write' })
+  const b = openSync(file, { mode: 'read-write' })
+  const lock = a.lockFileSync()
+  assert.equal(b.tryLockFile({ exclusive: false }), false)
+  const pending = b.lockFile({ exclusive: false })
+  lock[Symbol.dispose]()
+  assert.equal((await pending).exclusive, false)
+  assert.equal(a.tryLockFile({ exclusive: false }), true, 'shared locks coexist')
+  assert.throws(() => a.lockFileSync({ range: { offset: 0, length: 10 } }), { code: 'ERR_MMAP_UNSUPPORTED' })
+  a.unlockFile()
+  b.unlockFile()
+  a.lockFileSync()
+  a.close()
+  assert.equal(b.tryLockFile(), true, 'released by close()')
+  // flock locks and Python's fcntl.flock see each other.
+  const r = execFileSync(
+    'python3',
+    [
+      '-c',
+      "import fcntl,sys\nf=open(sys.argv[1],'rb')\ntry:\n  fcntl.flock(f, fcntl.LOCK_SH|fcntl.LOCK_NB); print('free')\nexcept OSError: print('locked')",
+      file,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  )
+  assert.equal(r.trim(), 'locked')
+  b.close()
+})

@@ -428,3 +428,32 @@ test('opening and closing 2,000 maps leaves no mapping behind', () => {
   for (let i = 0; i < 2000; i++) openSync(file).close()
   assert.equal(stats().liveMaps, live)
 })
+
+test('file locks (LockFileEx): two maps are two holders; ranges; close releases; pending lockFile() resolves after the release', async () => {
+  const file = fileOf(8192)
+  const a = track(openSync(file, { mode: 'read-write' }))
+  const b = track(openSync(file, { mode: 'read-write' }))
+  const lock = a.lockFileSync()
+  assert.equal(b.tryLockFile({ exclusive: false }), false)
+  if (realWindows) {
+    // Mandatory for file I/O through other handles: ERROR_LOCK_VIOLATION, EBUSY as node:fs reports it.
+    assert.equal(caught(() => fs.readFileSync(file)).code, 'EBUSY')
+  }
+  assert.equal(a.read(0, 2)[1], 1, "the map's own pages are never checked")
+  const pending = b.lockFile({ exclusive: false })
+  lock[Symbol.dispose]()
+  assert.equal((await pending).exclusive, false)
+  assert.equal(a.tryLockFile({ exclusive: false }), true, 'shared locks coexist')
+  assert.equal(caught(() => a.lockFileSync()).code, 'ERR_MMAP_UNSUPPORTED', 'overlapping a lock of the same map')
+  a.unlockFile()
+  b.unlockFile()
+
+  assert.equal(a.tryLockFile({ range: { offset: 0, length: 100 } }), true)
+  assert.equal(b.tryLockFile({ range: { offset: 100, length: 100 } }), true, 'the next bytes are free')
+  assert.equal(b.tryLockFile({ range: { offset: 99, length: 1 } }), false)
+  a.close()
+  assert.equal(b.tryLockFile({ range: { offset: 0, length: 99 } }), true, 'released by close()')
+  const untracked = track(openSync(file, { mode: 'read-write', trackFile: false }))
+  assert.equal(untracked.tryLockFile({ range: { offset: 200, length: 1 } }), true, 'through a handle opened for the purpose')
+  assert.equal(b.tryLockFile({ range: { offset: 200, length: 1 } }), false)
+})

@@ -3,12 +3,13 @@
 //!
 //! This crate knows nothing of JavaScript. It validates open options, opens and sizes the file
 //! (with rollback when a later step fails), works out the page-aligned layout of a mapping, checks
-//! ranges, and names every failure with a stable error code. The Node binding (`crates/node`) owns
-//! the mapping itself and every `unsafe` block.
+//! ranges, keeps the books of a map's advisory file locks, and names every failure with a stable
+//! error code. The Node binding (`crates/node`) owns the mapping itself and every `unsafe` block.
 
 pub mod error;
 pub mod file;
 pub mod layout;
+pub mod locks;
 pub mod options;
 pub mod search;
 pub mod win32;
@@ -16,4 +17,5 @@ pub mod win32;
 pub use error::{Error, Result};
 pub use file::OpenedFile;
 pub use layout::{check_range, check_window, safe_integer, Layout};
+pub use locks::{HeldLock, HeldLocks, LockSpan};
 pub use options::{Advice, Create, Mode, OpenOptions, Source};

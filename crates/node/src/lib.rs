@@ -7,6 +7,7 @@
 mod access;
 mod error;
 mod external_buffer;
+mod file_lock;
 mod file_spans;
 mod limit;
 mod mapping;

@@ -10,9 +10,10 @@
 //!   settle as closed) and the pages stay until their threads let go (each holds a task).
 //! - `file` is the descriptor size checks use: `None` with `trackFile: false`, for anonymous
 //!   maps, and once closed (a running task keeps its own handle until it ends).
+//! - `locks` are the advisory file locks the map holds; close releases them before `file` goes.
 //!
 //! `open.rs` makes maps, `access.rs` copies and searches, `memory.rs` advises, locks and
-//! protects, `tasks.rs` runs work on the thread pool.
+//! protects, `file_lock.rs` takes advisory file locks, `tasks.rs` runs work on the thread pool.
 
 use std::fs::File;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
 use crate::external_buffer::{self, Tracked};
+use crate::file_lock::FileLocks;
 use crate::open::Opened;
 use crate::options::byte_count;
 use crate::os;
@@ -53,6 +55,8 @@ pub struct NativeMap {
     buffers: Vec<Tracked>,
     /// Pending `waitAsync` calls, woken by close, resize and remap.
     waiters: Arc<Waiters>,
+    /// Advisory file locks held through this map.
+    locks: FileLocks,
     /// Names the map in the warning a map collected without `close()` raises.
     label: String,
 }
@@ -72,6 +76,7 @@ impl NativeMap {
             huge_pages: HugePages::None,
             buffers: Vec::new(),
             waiters: Arc::default(),
+            locks: FileLocks::new(o.reopen),
             label: o.label,
         }
     }
@@ -122,6 +127,10 @@ impl NativeMap {
         &self.waiters
     }
 
+    pub(crate) fn file_locks(&mut self) -> &mut FileLocks {
+        &mut self.locks
+    }
+
     /// Records the protection `protect()` gave the pages, so a resize keeps it.
     pub(crate) fn set_protected(&mut self, protected: bool) {
         self.protected = protected;
@@ -148,6 +157,7 @@ impl NativeMap {
             huge_pages: huge,
             buffers: Vec::new(),
             waiters: Arc::default(),
+            locks: FileLocks::default(),
             label: "anonymous memory".into(),
         })
     }
@@ -201,14 +211,15 @@ impl NativeMap {
     /// Detaches every ArrayBuffer this map created and unmaps, or, when a buffer may still be
     /// reachable (moved by `transfer()`), replaces the pages with anonymous zero memory that the
     /// last holder unmaps. A running task keeps the pages as they are until it ends; the unmap or
-    /// zero-fill happens then. Releases the descriptor (a task's own hold of it ends with the
-    /// task). Idempotent.
+    /// zero-fill happens then. Releases the map's file locks and its descriptor (a task's own
+    /// hold of it ends with the task). Idempotent.
     #[napi]
     pub fn close(&mut self, env: Env) -> Result<()> {
         if self.region.is_none() {
             return Ok(());
         }
         self.waiters.cancel_all();
+        self.locks.release_all(self.file.as_ref());
         let released = self.detach_all(env);
         let Some(region) = self.region.take() else { return Ok(()) };
         self.file = None;
@@ -376,6 +387,7 @@ impl ObjectFinalize for NativeMap {
     /// mapped until the last ArrayBuffer over them is finalized (each holds an `Arc`).
     fn finalize(mut self, env: Env) -> Result<()> {
         self.waiters.cancel_all();
+        self.locks.release_all(self.file.as_ref());
         for tracked in self.buffers.drain(..) {
             tracked.forget(env.raw());
         }

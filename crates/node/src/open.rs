@@ -11,6 +11,7 @@ use napi::{Env, Result, Task};
 use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
+use crate::file_lock::Reopen;
 use crate::mapping::NativeMap;
 use crate::options::BindingOpenOptions;
 use crate::os;
@@ -48,6 +49,8 @@ pub struct Opened {
     pub size_at_open: u64,
     pub options: OpenOptions,
     pub label: String,
+    /// How a `trackFile: false` map opened by path finds its file again for a lock.
+    pub reopen: Option<Reopen>,
 }
 
 impl TryFrom<OpenRequest> for Request {
@@ -75,12 +78,14 @@ impl Request {
     /// Opens, sizes, maps, advises and populates; on any failure undoes what it did to the file.
     pub fn open(self) -> memmap_core::Result<Opened> {
         let Request { target, options, label } = self;
-        let mut opened = match target {
-            Target::Path(path) => OpenedFile::open(path.as_ref(), &options)?,
-            Target::Fd(file) => OpenedFile::from_file(file, &options)?,
+        let (mut opened, path) = match target {
+            Target::Path(path) => (OpenedFile::open(path.as_ref(), &options)?, Some(path)),
+            Target::Fd(file) => (OpenedFile::from_file(file, &options)?, None),
         };
-        match map_opened(&opened, &options) {
-            Ok((region, layout, stray_writes_fault)) => {
+        let mapped = reopen_of(path, &opened, &options)
+            .and_then(|reopen| Ok((map_opened(&opened, &options)?, reopen)));
+        match mapped {
+            Ok(((region, layout, stray_writes_fault), reopen)) => {
                 let size_at_open = opened.size;
                 Ok(Opened {
                     region,
@@ -90,6 +95,7 @@ impl Request {
                     size_at_open,
                     options,
                     label,
+                    reopen,
                 })
             }
             Err(e) => {
@@ -97,6 +103,19 @@ impl Request {
                 Err(e)
             }
         }
+    }
+}
+
+/// How a `trackFile: false` map opened by path finds its file again for a lock: the path and the
+/// file's identity now. Other maps lock through their own descriptor (or have no path).
+fn reopen_of(
+    path: Option<String>,
+    opened: &OpenedFile,
+    options: &OpenOptions,
+) -> memmap_core::Result<Option<Reopen>> {
+    match path.filter(|_| !options.track_file) {
+        Some(path) => Ok(Some(Reopen { identity: os::file_identity(&opened.file)?, path })),
+        None => Ok(None),
     }
 }
 

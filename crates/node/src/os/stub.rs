@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io;
 
-use memmap_core::{Advice, Error, Result};
+use memmap_core::{Advice, Error, LockSpan, Result};
 
 fn unsupported<T>(what: &str) -> Result<T> {
     Err(Error::Unsupported(format!("{what} is not supported on this platform")))
@@ -107,4 +107,16 @@ pub fn reserve(_file: &File, _offset: u64, _len: u64) -> Result<()> {
 
 pub fn residency_is_exact(_file: Option<&File>) -> bool {
     false
+}
+
+pub fn file_identity(_file: &File) -> Result<(u64, u64)> {
+    unsupported("identifying a file")
+}
+
+pub fn lock_file(_file: &File, _span: LockSpan, _exclusive: bool, _wait: bool) -> Result<bool> {
+    unsupported("lockFile()")
+}
+
+pub fn unlock_file(_file: &File, _span: LockSpan) -> Result<()> {
+    unsupported("unlockFile()")
 }

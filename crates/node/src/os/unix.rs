@@ -1,12 +1,12 @@
 //! Unix: Linux and macOS (Linux-only calls behind `target_os` checks: mlock2, fallocate,
-//! MADV_POPULATE_READ, MADV_HUGEPAGE, memfd seals; macOS gets F_PREALLOCATE and F_FULLFSYNC). See
-//! `mod.rs` for the Safety contract every pointer-taking function shares.
+//! MADV_POPULATE_READ, MADV_HUGEPAGE, memfd seals, OFD locks; macOS gets F_PREALLOCATE, F_FULLFSYNC
+//! and flock). See `mod.rs` for the Safety contract every pointer-taking function shares.
 
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 
-use memmap_core::{Advice, Error, Result};
+use memmap_core::{Advice, Error, LockSpan, Result};
 
 /// The system page size.
 pub fn page_size() -> usize {
@@ -331,4 +331,107 @@ pub fn residency_is_exact(file: Option<&File>) -> bool {
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
     file.metadata().map(|m| m.uid() == euid).unwrap_or(false)
+}
+
+/// The identity of an open file (device and inode), to check that a path still names it.
+pub fn file_identity(file: &File) -> Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata().map_err(|e| Error::io("fstat", e))?;
+    Ok((meta.dev(), meta.ino()))
+}
+
+/// Takes an advisory lock on `span` of `file`: exclusive or shared, waiting for it when `wait`,
+/// else `Ok(false)` when another holder's lock conflicts.
+///
+/// Linux: an open file description (OFD) lock, `fcntl(F_OFD_SETLK[W])` (Linux >= 3.15). It
+/// belongs to the description, not the process, so it conflicts with every other description
+/// of the file: other maps in this process, other processes, classic POSIX locks (`fcntl.lockf`)
+/// and other OFD locks; and it goes when the description's last descriptor closes. macOS (and
+/// other Unix): `flock`, on the whole file only; also per description.
+pub fn lock_file(file: &File, span: LockSpan, exclusive: bool, wait: bool) -> Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        let kind = if exclusive { libc::F_WRLCK } else { libc::F_RDLCK };
+        let cmd = if wait { libc::F_OFD_SETLKW } else { libc::F_OFD_SETLK };
+        match ofd_lock(file, span, kind, cmd) {
+            Ok(()) => Ok(true),
+            // A conflicting lock: POSIX allows either error number.
+            Err(e) if !wait && matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::EACCES)) => Ok(false),
+            Err(e) => Err(Error::io("fcntl", e)),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        whole_file_only(span)?;
+        let op = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH };
+        match flock(file, if wait { op } else { op | libc::LOCK_NB }) {
+            Ok(()) => Ok(true),
+            Err(e) if !wait && e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(false),
+            Err(e) => Err(Error::io("flock", e)),
+        }
+    }
+}
+
+/// Releases the lock taken on exactly `span` of `file`.
+pub fn unlock_file(file: &File, span: LockSpan) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        ofd_lock(file, span, libc::F_UNLCK, libc::F_OFD_SETLK).map_err(|e| Error::io("fcntl", e))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        whole_file_only(span)?;
+        flock(file, libc::LOCK_UN).map_err(|e| Error::io("flock", e))
+    }
+}
+
+/// One OFD lock command on `span`, retried when a signal interrupts a wait.
+#[cfg(target_os = "linux")]
+fn ofd_lock(file: &File, span: LockSpan, kind: libc::c_int, cmd: libc::c_int) -> io::Result<()> {
+    // POSIX: `l_len = 0` reaches past the end of the file, however it grows.
+    let (start, len) = match span {
+        LockSpan::Whole => (0, 0),
+        LockSpan::Bytes { start, len } => (start, len),
+    };
+    // SAFETY: `flock` is plain data, valid all-zero; `l_pid` must stay 0 for OFD commands.
+    let mut request: libc::flock = unsafe { std::mem::zeroed() };
+    request.l_type = kind as libc::c_short;
+    request.l_whence = libc::SEEK_SET as libc::c_short;
+    request.l_start = start as libc::off_t;
+    request.l_len = len as libc::off_t;
+    loop {
+        // SAFETY: `request` is a valid `struct flock` that lives across the call.
+        if unsafe { libc::fcntl(file.as_raw_fd(), cmd, &mut request) } == 0 {
+            return Ok(());
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn flock(file: &File, op: libc::c_int) -> io::Result<()> {
+    loop {
+        // SAFETY: flock takes no pointer; the descriptor is open.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(());
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// flock has no byte ranges.
+#[cfg(not(target_os = "linux"))]
+fn whole_file_only(span: LockSpan) -> Result<()> {
+    match span {
+        LockSpan::Whole => Ok(()),
+        LockSpan::Bytes { .. } => Err(Error::Unsupported(
+            "file locks on this platform (flock) cover the whole file: omit `range`".into(),
+        )),
+    }
 }

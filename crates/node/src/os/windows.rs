@@ -13,13 +13,16 @@ use std::io;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, RawHandle};
 use std::sync::OnceLock;
 
-use memmap_core::{Advice, Error, Result};
+use memmap_core::{Advice, Error, LockSpan, Result};
 use windows_sys::Win32::Foundation::{
     DuplicateHandle, GetLastError, DUPLICATE_SAME_ACCESS, ERROR_COMMITMENT_LIMIT, ERROR_INVALID_HANDLE,
-    ERROR_NOT_ENOUGH_MEMORY, ERROR_NOT_LOCKED, ERROR_WORKING_SET_QUOTA, HANDLE, INVALID_HANDLE_VALUE,
+    ERROR_IO_PENDING, ERROR_LOCK_VIOLATION, ERROR_NOT_ENOUGH_MEMORY, ERROR_NOT_LOCKED,
+    ERROR_WORKING_SET_QUOTA, HANDLE, INVALID_HANDLE_VALUE,
 };
 use windows_sys::Win32::Storage::FileSystem::{
-    FileAllocationInfo, FlushFileBuffers, SetFileInformationByHandle, FILE_ALLOCATION_INFO,
+    FileAllocationInfo, FlushFileBuffers, GetFileInformationByHandle, LockFileEx, SetFileInformationByHandle,
+    UnlockFileEx, BY_HANDLE_FILE_INFORMATION, FILE_ALLOCATION_INFO, LOCKFILE_EXCLUSIVE_LOCK,
+    LOCKFILE_FAIL_IMMEDIATELY,
 };
 use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 use windows_sys::Win32::System::Memory::{
@@ -31,6 +34,7 @@ use windows_sys::Win32::System::SystemInformation::{GetSystemInfo, SYSTEM_INFO};
 use windows_sys::Win32::System::Threading::{
     GetCurrentProcess, GetProcessWorkingSetSize, SetProcessWorkingSetSize,
 };
+use windows_sys::Win32::System::IO::{GetOverlappedResult, OVERLAPPED};
 
 /// The page size and the allocation granularity (GetSystemInfo), read once.
 fn system_info() -> (usize, usize) {
@@ -357,4 +361,75 @@ pub fn reserve(file: &File, offset: u64, len: u64) -> Result<()> {
 /// The working set is this process's own: exact for every file.
 pub fn residency_is_exact(file: Option<&File>) -> bool {
     file.is_some()
+}
+
+/// The identity of an open file (volume serial number and file index), to check that a path
+/// still names it.
+pub fn file_identity(file: &File) -> Result<(u64, u64)> {
+    // SAFETY: BY_HANDLE_FILE_INFORMATION is plain data, valid all-zero.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is open for as long as `file` lives; `info` is written by the call.
+    check(unsafe { GetFileInformationByHandle(file.as_raw_handle() as HANDLE, &mut info) }, "fstat")?;
+    let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+    Ok((u64::from(info.dwVolumeSerialNumber), index))
+}
+
+/// The first byte and the byte count of a lock: the whole file is every byte a 64-bit offset
+/// reaches, as LockFileEx has no "to the end, however it grows".
+fn lock_bounds(span: LockSpan) -> (OVERLAPPED, u32, u32) {
+    let (start, len) = match span {
+        LockSpan::Whole => (0, u64::MAX),
+        LockSpan::Bytes { start, len } => (start, len),
+    };
+    let mut at = OVERLAPPED::default();
+    at.Anonymous.Anonymous.Offset = start as u32;
+    at.Anonymous.Anonymous.OffsetHigh = (start >> 32) as u32;
+    (at, len as u32, (len >> 32) as u32)
+}
+
+/// Takes a byte-range lock on `span` of `file` (LockFileEx): exclusive or shared, waiting for it
+/// when `wait`, else `Ok(false)` when another handle's lock conflicts. Unlike POSIX locks these
+/// are mandatory for file I/O (README): an exclusive lock fails ReadFile and WriteFile of the
+/// range through every other handle with ERROR_LOCK_VIOLATION, a shared one fails WriteFile
+/// through every handle; mapped views are not checked.
+pub fn lock_file(file: &File, span: LockSpan, exclusive: bool, wait: bool) -> Result<bool> {
+    let handle = file.as_raw_handle() as HANDLE;
+    let (mut at, low, high) = lock_bounds(span);
+    let kind = if exclusive { LOCKFILE_EXCLUSIVE_LOCK } else { 0 };
+    let flags = if wait { kind } else { kind | LOCKFILE_FAIL_IMMEDIATELY };
+    // SAFETY: the handle is open for as long as `file` lives; `at` lives until the call has
+    // completed (below, for a handle opened for overlapped I/O, where the call may pend).
+    if unsafe { LockFileEx(handle, flags, 0, low, high, &mut at) } != 0 {
+        return Ok(true);
+    }
+    // SAFETY: GetLastError has no preconditions.
+    match unsafe { GetLastError() } {
+        ERROR_LOCK_VIOLATION if !wait => Ok(false),
+        ERROR_IO_PENDING => finish_pending(handle, &at, "LockFileEx").map(|()| true),
+        _ => Err(last_error("LockFileEx")),
+    }
+}
+
+/// Waits for a lock call that pended (a handle opened for overlapped I/O, which Node never makes
+/// but a caller's descriptor could be), so the kernel is done with `at` before it goes.
+fn finish_pending(handle: HANDLE, at: &OVERLAPPED, syscall: &'static str) -> Result<()> {
+    let mut transferred = 0;
+    // SAFETY: `at` is the OVERLAPPED of the pending call on `handle`; waiting (TRUE) returns once
+    // that call completed.
+    check(unsafe { GetOverlappedResult(handle, at, &mut transferred, 1) }, syscall)
+}
+
+/// Releases the lock taken on exactly `span` of `file` (UnlockFileEx).
+pub fn unlock_file(file: &File, span: LockSpan) -> Result<()> {
+    let handle = file.as_raw_handle() as HANDLE;
+    let (mut at, low, high) = lock_bounds(span);
+    // SAFETY: as in `lock_file`.
+    if unsafe { UnlockFileEx(handle, 0, low, high, &mut at) } != 0 {
+        return Ok(());
+    }
+    // SAFETY: GetLastError has no preconditions.
+    match unsafe { GetLastError() } {
+        ERROR_IO_PENDING => finish_pending(handle, &at, "UnlockFileEx"),
+        _ => Err(last_error("UnlockFileEx")),
+    }
 }
