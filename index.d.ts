@@ -194,6 +194,53 @@ export interface FileLock extends Disposable {
   [Symbol.dispose](): void
 }
 
+/**
+ * What {@link MappedFile.share} returns: plain data (structured-cloneable and JSON-safe) that
+ * {@link openShared} maps again, in a worker or another process. `dev` and `ino` are the file's
+ * identity (device and inode; on Windows volume serial number and file index) as decimal strings,
+ * exact beyond 2^53.
+ */
+export interface SharedMapToken {
+  v: 1
+  /** A file; shared anonymous memory (a Linux memfd, a macOS shm object, a Windows section). */
+  kind: 'file' | 'memfd' | 'shm' | 'section'
+  /** The file's absolute path (resolved when `share()` ran), for file maps opened by path. */
+  path?: string
+  dev: string
+  ino: string
+  /** The map's offset in the file and its length: `openShared` maps exactly this range. */
+  offset: number
+  length: number
+  /** The sharer's mode: `openShared` may ask for it or a narrower one, never a wider one. */
+  mode: Mode
+  /** The sharing process. */
+  pid?: number
+  /** The sharer's descriptor of the file or memory: valid in its process (and its workers) while the map is open. */
+  fd?: number
+  /** A Windows section's name. */
+  name?: string
+}
+
+/** Options of {@link openShared}. */
+export interface OpenSharedOptions {
+  /**
+   * The token's mode or a narrower one ('read-write' > 'copy-on-write' > 'read'); a wider one
+   * throws `ERR_MMAP_READ_ONLY`.
+   * @default token.mode
+   */
+  mode?: Mode
+  /**
+   * The descriptor through which this process holds the token's file or memory, e.g. the one a
+   * parent passed in `stdio` (`spawn(cmd, args, { stdio: ['inherit', 'inherit', 'inherit', token.fd] })`
+   * gives the child descriptor 3). Checked to be the same file or memory.
+   */
+  fd?: number
+  /** As {@link OpenOptions.populate}. */
+  populate?: boolean
+  /** As {@link OpenOptions.advice}. */
+  advice?: Advice
+}
+
 /** What {@link MappedFile.viewOrCopy} returns. */
 export interface ViewOrCopy<T> {
   /** A view of the map (`copied: false`), or a fresh TypedArray holding a copy of the same bytes. */
@@ -212,6 +259,7 @@ export type MmapErrorCode =
   | 'ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED'
   | 'ERR_MMAP_UNSUPPORTED'
   | 'ERR_MMAP_LIMIT'
+  | 'ERR_MMAP_STALE_TOKEN'
 
 /** Errors thrown by memmap: `code` always, and `errno`, `syscall`, `path` for system errors as node:fs sets them. */
 export interface CodedError extends Error {
@@ -568,6 +616,23 @@ export declare class MappedFile implements Disposable, AsyncDisposable {
    */
   lockFileSync(options?: FileLockOptions): FileLock
   /**
+   * A token {@link openShared} maps this map's range with again, in a worker (`postMessage` it)
+   * or another process (send it as JSON; shared memory also needs its descriptor in the child's
+   * `stdio` on macOS, and on Linux for another user). The new map is its own: each isolate closes
+   * its own, and closing one never affects another. File maps opened by path carry the absolute
+   * path; maps opened from a descriptor carry it (`/proc/<pid>/fd` reaches it, Linux only).
+   * `postMessage` of a view copies the whole mapping: send a token instead.
+   * @throws `ERR_MMAP_UNSUPPORTED` for private `allocate()` memory, a map opened from a descriptor with `trackFile: false`, or opened from a descriptor on macOS and Windows; `ERR_MMAP_CLOSED`
+   * @example
+   * ```ts
+   * import { openSync } from 'memmap'
+   * import { Worker } from 'node:worker_threads'
+   * using map = openSync('counters.bin', { mode: 'read-write', create: true, size: 4096 })
+   * new Worker('./count.js', { workerData: map.share() })
+   * ```
+   */
+  share(): SharedMapToken
+  /**
    * {@link MappedFile.lockFileSync} without blocking. It tries at once, then again after 1, 2, 4, 8
    * and 16 ms, then every 20 ms, on the JavaScript thread: a pending call holds no thread (never
    * the libuv pool), notices a release within 20 ms, and keeps the process alive like a timer. It
@@ -696,9 +761,14 @@ export declare function openSync(file: FileArgument, options?: OpenOptions): Map
 export declare function open(file: FileArgument, options?: OpenOptions): Promise<MappedFile>
 
 /**
- * Anonymous private memory of `length` bytes, zero-filled (`path` null, mode 'read-write'). No
- * MAP_NORESERVE, so it fails early with `ENOMEM`. `hugePages` tries MAP_HUGETLB, then MADV_HUGEPAGE;
- * `map.hugePages` says which (always false on macOS and Windows, which get ordinary pages).
+ * Anonymous memory of `length` bytes, zero-filled (`path` null, mode 'read-write'). Private by
+ * default: no MAP_NORESERVE, so it fails early with `ENOMEM`. `hugePages` tries MAP_HUGETLB, then
+ * MADV_HUGEPAGE; `map.hugePages` says which (always false on macOS and Windows, which get ordinary
+ * pages). `shared: true` makes memory {@link MappedFile.share} can hand to workers and other
+ * processes: a memfd sealed against shrinking (Linux), an unlinked POSIX shared memory object
+ * (macOS), a pagefile-backed section (Windows). It grows with `resize()` on Linux only (macOS and
+ * Windows fix its size at creation) and never shrinks (`ERR_MMAP_UNSUPPORTED`); it takes no file
+ * locks and `flush()` does nothing.
  * @example
  * ```ts
  * import { allocate } from 'memmap'
@@ -706,7 +776,25 @@ export declare function open(file: FileArgument, options?: OpenOptions): Promise
  * scratch.view(Float64Array)[0] = 1
  * ```
  */
-export declare function allocate(length: number | bigint, options?: { hugePages?: boolean }): MappedFile
+export declare function allocate(length: number | bigint, options?: { hugePages?: boolean; shared?: boolean }): MappedFile
+
+/**
+ * Maps the range a {@link MappedFile.share} token describes: in a worker, or in another process.
+ * The file (or memory) is checked to be the one the token was made for: a file renamed over the
+ * token's path, or another file now at its descriptor number, throws `ERR_MMAP_STALE_TOKEN`.
+ * Where it is found: `options.fd` if given; else the token's path; else the sharer's descriptor
+ * (in the same process); else `/proc/<pid>/fd/<fd>` (Linux, same user); a Windows section by
+ * name. The new map is this isolate's own: close it (or `using`); it never closes the sharer's.
+ * @throws `ERR_MMAP_STALE_TOKEN`; `ERR_MMAP_READ_ONLY` for a mode wider than the token's; `ERR_MMAP_UNSUPPORTED` for a descriptor-only token from another process without `options.fd` (except on Linux); `ERR_INVALID_ARG_VALUE`/`ERR_INVALID_ARG_TYPE` for a malformed token; the open error (`ENOENT` when the file is gone)
+ * @example
+ * ```ts
+ * import { openShared } from 'memmap'
+ * import { workerData } from 'node:worker_threads'
+ * using map = openShared(workerData)
+ * Atomics.add(map.view(Int32Array, 0, 1), 0, 1)
+ * ```
+ */
+export declare function openShared(token: SharedMapToken, options?: OpenSharedOptions): MappedFile
 
 /** The system page size in bytes. */
 export declare const pageSize: number

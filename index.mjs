@@ -10,5 +10,5 @@ import { createRequire } from 'node:module'
 
 const memmap = createRequire(import.meta.url)('./dist/index.js')
 
-export const { MappedFile, openSync, open, allocate, pageSize, maxViewBytes, allocationGranularity, externalBuffersSupported, stats } = memmap
+export const { MappedFile, openSync, open, allocate, openShared, pageSize, maxViewBytes, allocationGranularity, externalBuffersSupported, stats } = memmap
 export default memmap

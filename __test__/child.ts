@@ -3,7 +3,7 @@
 // `thrown(fn)` and the /proc helpers listed there. Exit status, signal and stderr are asserted by
 // `exitedCleanly` and `killedBy`, whose messages carry the signal, the status and the stderr tail.
 // `runChild` runs a child to its end; `converse` talks with one line by line while both run.
-import { spawn, spawnSync } from 'node:child_process'
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process'
 import * as path from 'node:path'
 import type { ExecutionContext } from 'ava'
 
@@ -23,6 +23,8 @@ export interface ChildOptions {
   file?: string
   /** Default 120 s. */
   timeout?: number
+  /** Descriptors of this process the child gets as its descriptors 3, 4, ... (`converse` only). */
+  fds?: number[]
 }
 
 export interface ChildResult {
@@ -71,7 +73,12 @@ export interface Conversation {
  */
 export function converse(argvOrCode: string[] | string, opts: ChildOptions = {}): Conversation {
   const argv = typeof argvOrCode === 'string' ? childArgv(argvOrCode, opts) : argvOrCode
-  const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv(opts), timeout: opts.timeout ?? 120_000 })
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd: ROOT,
+    env: childEnv(opts),
+    timeout: opts.timeout ?? 120_000,
+    stdio: ['pipe', 'pipe', 'pipe', ...(opts.fds ?? [])],
+  }) as ChildProcessWithoutNullStreams
   let stdout = ''
   let stderr = ''
   let unread = ''

@@ -1,6 +1,6 @@
 // memmap: memory-mapped files for Node.js. The public API; index.d.ts holds the documented
 // typings this module implements (checked by js/conformance.ts).
-import { abortable, abortError, fromNative } from './errors'
+import { abortable, abortError, argError, fromNative } from './errors'
 import type { FileArgument, OpenOptions } from '../index'
 import { MappedFile, maxViewBytes } from './mapped-file'
 import { native, type NativeMap } from './native'
@@ -8,7 +8,21 @@ import { prepare, type Prepared } from './options'
 import { boolean, byteCount, object } from './validate'
 
 export { MappedFile, maxViewBytes }
-export type { Advice, CodedError, FileArgument, FileLock, FileLockOptions, LockFileOptions, MmapErrorCode, Mode, OpenOptions, Range } from '../index'
+export { openShared } from './share'
+export type {
+  Advice,
+  CodedError,
+  FileArgument,
+  FileLock,
+  FileLockOptions,
+  LockFileOptions,
+  MmapErrorCode,
+  Mode,
+  OpenOptions,
+  OpenSharedOptions,
+  Range,
+  SharedMapToken,
+} from '../index'
 
 /** The system page size in bytes. */
 export const pageSize: number = native.pageSize()
@@ -46,13 +60,16 @@ export async function open(file: FileArgument, options?: OpenOptions): Promise<M
   }
 }
 
-/** Anonymous private memory (`path` null), zero-filled; fails early with ENOMEM (no MAP_NORESERVE). */
-export function allocate(length: number | bigint, options?: { hugePages?: boolean }): MappedFile {
+/** Anonymous memory (`path` null), zero-filled: private (fails early with ENOMEM, no MAP_NORESERVE) or `shared`. */
+export function allocate(length: number | bigint, options?: { hugePages?: boolean; shared?: boolean }): MappedFile {
   const len = byteCount('length', length)
-  const o = object<{ hugePages?: boolean }>('options', options)
+  const o = object<{ hugePages?: boolean; shared?: boolean }>('options', options)
   const huge = boolean('hugePages', o.hugePages, false)
+  const shared = boolean('shared', o.shared, false)
+  if (huge && shared) throw argError('ERR_INVALID_ARG_VALUE', 'hugePages', 'false with `shared: true` (shared memory gets ordinary pages)', o.hugePages)
   try {
-    return new MappedFile({ native: native.NativeMap.allocate(len, huge), path: null, mode: 'read-write', offset: 0 })
+    const handle = shared ? native.NativeMap.allocateShared(len) : native.NativeMap.allocate(len, huge)
+    return new MappedFile({ native: handle, path: null, mode: 'read-write', offset: 0 })
   } catch (error) {
     throw fromNative(error, null, { length })
   }

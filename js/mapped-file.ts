@@ -15,6 +15,7 @@ import type {
   Mode,
   PrefetchOptions,
   Range,
+  SharedMapToken,
   ViewOrCopy,
 } from '../index'
 import { HeldFileLock, lockFile, lockRange, lockRequest, rejectPendingLocks } from './file-lock'
@@ -22,6 +23,7 @@ import { native, type NativeMap } from './native'
 import type { BindingAdvice } from '../native/binding'
 import { ADVICE, binding } from './options'
 import { prefetch } from './prefetch'
+import { tokenOf } from './share-token'
 import * as search from './search'
 import { boolean, byteCount, byteLengthOf, bytesOf, checkRange, elementSize, object, oneOf } from './validate'
 import { ViewCache } from './view-cache'
@@ -304,6 +306,12 @@ export class MappedFile {
   /** Wakes up to `count` waiters on the Int32 at `byteOffset`, in any process that maps it. */
   notify(byteOffset: number | bigint, count?: number): number {
     return this.#call((n) => notify(n, this, byteOffset, count))
+  }
+
+  /** A plain token `openShared` maps this range with again, in a worker or another process (see index.d.ts). */
+  share(): SharedMapToken {
+    const info = this.#call((n) => n.shareInfo())
+    return tokenOf(info, this.#path, this.#offset, this.#length, this.#mode)
   }
 
   /** Takes an advisory lock on the file (or a range of it), waiting for it; disposing the result releases it. */

@@ -57,6 +57,7 @@ const RUNNER_SPECS = [
   'aliased-maps',
   'file-safety',
   'file-locks',
+  'share',
 ]
 
 /** The specs of RUNNER_SPECS that cannot run on a runtime, each with the reason. */

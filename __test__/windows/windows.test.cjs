@@ -457,3 +457,55 @@ test('file locks (LockFileEx): two maps are two holders; ranges; close releases;
   assert.equal(untracked.tryLockFile({ range: { offset: 200, length: 1 } }), true, 'through a handle opened for the purpose')
   assert.equal(b.tryLockFile({ range: { offset: 200, length: 1 } }), false)
 })
+
+test('allocate(n, { shared: true }) is a named pagefile-backed section that another process opens by name through share()', () => {
+  const memory = track(allocate(100_000, { shared: true }))
+  memory.write(Buffer.from('from the parent'), 70_000)
+  const token = memory.share()
+  assert.equal(token.kind, 'section')
+  assert.match(token.name, /^Local\\memmap-\d+-\d+-[0-9a-f]{16}$/)
+  assert.deepEqual(JSON.parse(JSON.stringify(token)), token)
+  const script = `
+    const memmap = require(${JSON.stringify(path.resolve(__dirname, '../../dist/index.js'))})
+    const map = memmap.openShared(JSON.parse(process.env.TOKEN))
+    if (map.length !== 100000 || map.read(70000, 15).toString() !== 'from the parent') process.exit(3)
+    map.write(Buffer.from('from the child'), 99000)
+    map.close()
+  `
+  const child = spawnSync(process.execPath, ['-e', script], { stdio: 'ignore', env: { ...process.env, TOKEN: JSON.stringify(token) } })
+  assert.equal(child.status, 0, 'the child saw the section (status 3: it saw other bytes)')
+  assert.equal(memory.read(99_000, 14).toString(), 'from the child')
+  const narrowed = track(memmap.openShared(token, { mode: 'read' }))
+  assert.equal(caught(() => narrowed.write(Buffer.from('x'))).code, 'ERR_MMAP_READ_ONLY')
+  narrowed.bytes[0] = 1 // a copy-on-write view: the store stays in this map
+  assert.equal(memory.read(0, 1)[0], 0)
+  assert.equal(caught(() => memory.resize(200_000)).code, 'ERR_MMAP_UNSUPPORTED', 'a section keeps its size')
+  assert.equal(caught(() => memory.lockFileSync()).code, 'ERR_MMAP_UNSUPPORTED')
+  memory.close()
+  narrowed.close()
+  assert.equal(caught(() => memmap.openShared(token)).code, 'ENOENT', 'the section is gone with its last map')
+})
+
+test('a file token opens the same range again; a file renamed over since is refused with ERR_MMAP_STALE_TOKEN', () => {
+  const file = fileOf(200_000)
+  const expected = fs.readFileSync(file)
+  const map = openSync(file, { mode: 'read-write', offset: 70_000, length: 1000 })
+  const token = map.share()
+  assert.equal(token.kind, 'file')
+  assert.equal(token.path, path.resolve(file))
+  const peer = track(memmap.openShared(structuredClone(token)))
+  assert.deepEqual(peer.read(0, 1000), expected.subarray(70_000, 71_000))
+  peer.close()
+  map.close()
+  const replacement = path.join(dir, `replacement-${serial++}`)
+  fs.writeFileSync(replacement, expected)
+  fs.renameSync(replacement, file)
+  assert.equal(caught(() => memmap.openShared(token)).code, 'ERR_MMAP_STALE_TOKEN')
+  const fd = fs.openSync(file, 'r')
+  try {
+    const byFd = track(openSync(fd))
+    assert.equal(caught(() => byFd.share()).code, 'ERR_MMAP_UNSUPPORTED', 'a map opened from a descriptor has no path to share')
+  } finally {
+    fs.closeSync(fd)
+  }
+})

@@ -42,6 +42,10 @@ pub enum Error {
     /// mapping would fail and abort the process.
     #[error("{0}")]
     Limit(String),
+    /// A `share()` token names a file or memory that is not the one it was made for: the file
+    /// was replaced (renamed over), or the descriptor number now holds something else.
+    #[error("{0}")]
+    StaleToken(String),
     /// The file shrank under the map: part of the range lies in pages wholly past its end.
     #[error("range [{start}, {end}) of the file lies past its current end ({file_size} bytes)")]
     Truncated { start: u64, end: u64, file_size: u64 },
@@ -101,6 +105,7 @@ impl Error {
             Error::ExternalBuffersUnsupported => "ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED",
             Error::Truncated { .. } => "ERR_MMAP_TRUNCATED",
             Error::Limit(_) => "ERR_MMAP_LIMIT",
+            Error::StaleToken(_) => "ERR_MMAP_STALE_TOKEN",
         }
     }
 
@@ -148,5 +153,6 @@ mod tests {
         assert_eq!(Error::Truncated { start: 0, end: 1, file_size: 0 }.code(), "ERR_MMAP_TRUNCATED");
         assert_eq!(Error::ExternalBuffersUnsupported.code(), "ERR_MMAP_EXTERNAL_BUFFERS_UNSUPPORTED");
         assert_eq!(Error::Limit("near vm.max_map_count".into()).code(), "ERR_MMAP_LIMIT");
+        assert_eq!(Error::StaleToken("replaced".into()).code(), "ERR_MMAP_STALE_TOKEN");
     }
 }

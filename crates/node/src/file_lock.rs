@@ -42,6 +42,11 @@ impl FileLocks {
         FileLocks { reopen, ..FileLocks::default() }
     }
 
+    /// The identity of the file a `trackFile: false` map opened by path mapped, recorded at open.
+    pub fn mapped_identity(&self) -> Option<(u64, u64)> {
+        self.reopen.as_ref().map(|r| r.identity)
+    }
+
     /// The descriptor the map's locks go through, if it has one yet: the map's own, else the one
     /// opened for locks.
     fn current(&self, map_file: Option<&Arc<File>>) -> Option<Arc<File>> {
@@ -101,7 +106,7 @@ impl NativeMap {
         wait: bool,
     ) -> Result<Option<u32>> {
         self.live()?;
-        if self.anonymous() {
+        if self.anonymous() || self.shared_memory().is_some() {
             return Err(to_napi(Error::Unsupported(
                 "file locks need a file: allocate() maps have none".into(),
             )));

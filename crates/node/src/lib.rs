@@ -20,6 +20,7 @@ mod prefetch;
 mod read_only;
 mod region;
 mod search;
+mod shared;
 mod tasks;
 mod unclosed;
 mod wait;

@@ -32,6 +32,7 @@ use crate::options::byte_count;
 use crate::os;
 use crate::pages::HugePages;
 use crate::region::Region;
+use crate::shared::SharedMemory;
 use crate::unclosed;
 use crate::wait::Waiters;
 
@@ -57,6 +58,9 @@ pub struct NativeMap {
     waiters: Arc<Waiters>,
     /// Advisory file locks held through this map.
     locks: FileLocks,
+    /// Shared anonymous memory (`allocate(n, { shared: true })` or a map of one made by
+    /// `openShared`): never shrinks, has no file to lock or flush.
+    shared: Option<SharedMemory>,
     /// Names the map in the warning a map collected without `close()` raises.
     label: String,
 }
@@ -77,8 +81,52 @@ impl NativeMap {
             buffers: Vec::new(),
             waiters: Arc::default(),
             locks: FileLocks::new(o.reopen),
+            shared: o.shared.then_some(SharedMemory::Descriptor),
             label: o.label,
         }
+    }
+
+    /// A map of memory rather than of a file the caller named: `allocate()` (private, `file`
+    /// None) and shared anonymous memory (a memfd or shm descriptor, or a Windows section).
+    pub(crate) fn from_memory(
+        region: Region,
+        file: Option<File>,
+        shared: Option<SharedMemory>,
+        huge_pages: HugePages,
+    ) -> NativeMap {
+        let label = if shared.is_some() { "shared memory" } else { "anonymous memory" };
+        NativeMap {
+            length: region.len(),
+            size_at_open: region.len() as u64,
+            region: Some(Arc::new(region)),
+            file: file.map(Arc::new),
+            mode: Mode::ReadWrite,
+            offset: 0,
+            explicit_length: true,
+            stray_writes_fault: false,
+            protected: false,
+            huge_pages,
+            buffers: Vec::new(),
+            waiters: Arc::default(),
+            locks: FileLocks::default(),
+            shared,
+            label: label.into(),
+        }
+    }
+
+    pub(crate) fn shared_memory(&self) -> Option<&SharedMemory> {
+        self.shared.as_ref()
+    }
+
+    /// The identity a `trackFile: false` map opened by path recorded at open.
+    pub(crate) fn mapped_identity(&self) -> Option<(u64, u64)> {
+        self.locks.mapped_identity()
+    }
+
+    /// A section opened by `openShared` with a narrower mode than read-write.
+    #[cfg(windows)]
+    pub(crate) fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
     }
 
     pub(crate) fn mode(&self) -> Mode {
@@ -103,9 +151,9 @@ impl NativeMap {
         self.region.as_ref().is_some_and(|r| !r.file_backed())
     }
 
-    /// Whether `flush` does anything: shared file maps only.
+    /// Whether `flush` does anything: shared file maps only (shared memory has no file).
     pub(crate) fn flushes(&self) -> bool {
-        self.mode == Mode::ReadWrite && !self.anonymous()
+        self.mode == Mode::ReadWrite && !self.anonymous() && self.shared.is_none()
     }
 
     pub(crate) fn live(&self) -> Result<&Arc<Region>> {
@@ -144,22 +192,7 @@ impl NativeMap {
     pub fn allocate(length: f64, huge_pages: bool) -> Result<NativeMap> {
         let length = byte_count("length", length)?;
         let (region, huge) = Region::anonymous(length, huge_pages).into_napi()?;
-        Ok(NativeMap {
-            region: Some(Arc::new(region)),
-            file: None,
-            mode: Mode::ReadWrite,
-            offset: 0,
-            length,
-            explicit_length: true,
-            size_at_open: 0,
-            stray_writes_fault: false,
-            protected: false,
-            huge_pages: huge,
-            buffers: Vec::new(),
-            waiters: Arc::default(),
-            locks: FileLocks::default(),
-            label: "anonymous memory".into(),
-        })
+        Ok(NativeMap::from_memory(region, None, None, huge))
     }
 
     #[napi(getter)]
@@ -245,6 +278,9 @@ impl NativeMap {
             _ => {}
         }
         let new_len = byte_count("newLength", new_length)?;
+        if self.shared.is_some() {
+            check_shared_resize(new_len, self.length).into_napi()?;
+        }
         if anonymous {
             return self.replace_region(env, new_len, None);
         }
@@ -361,6 +397,23 @@ impl NativeMap {
         self.length = new_len;
         Ok(())
     }
+}
+
+/// Shared memory grows (where the OS lets it) and never shrinks: another process's map of the
+/// cut pages would fault.
+fn check_shared_resize(new_len: usize, len: usize) -> memmap_core::Result<()> {
+    if new_len < len {
+        return Err(Error::Unsupported(format!(
+            "shared memory never shrinks (other maps of it would fault): {len} bytes now, {new_len} asked"
+        )));
+    }
+    if new_len > len && !os::SHARED_MEMORY_GROWS {
+        return Err(Error::Unsupported(format!(
+            "shared memory ({}) keeps the size it was made with on this OS",
+            os::SHARED_MEMORY_KIND
+        )));
+    }
+    Ok(())
 }
 
 /// Copies the first `len` bytes of an anonymous map into its replacement.

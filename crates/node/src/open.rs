@@ -23,6 +23,18 @@ pub struct OpenRequest {
     pub path: Option<String>,
     pub fd: Option<i32>,
     pub options: BindingOpenOptions,
+    /// `openShared`: the identity the file must have (decimal strings, exact beyond 2^53).
+    pub identity: Option<FileIdentity>,
+    /// `openShared` of shared anonymous memory (memfd, shm) rather than of a file.
+    pub shared: Option<bool>,
+}
+
+/// A file's identity as a `share()` token carries it: device and inode on Unix, volume serial
+/// number and file index on Windows.
+#[napi(object)]
+pub struct FileIdentity {
+    pub dev: String,
+    pub ino: String,
 }
 
 /// Where to open: a path, or a duplicate of a caller's descriptor.
@@ -38,6 +50,8 @@ pub struct Request {
     options: OpenOptions,
     /// Names the map in the warning a map collected without `close()` raises.
     label: String,
+    identity: Option<FileIdentity>,
+    shared: bool,
 }
 
 /// A map made, not yet wrapped (everything in it is `Send`).
@@ -51,6 +65,8 @@ pub struct Opened {
     pub label: String,
     /// How a `trackFile: false` map opened by path finds its file again for a lock.
     pub reopen: Option<Reopen>,
+    /// Shared anonymous memory, opened through a `share()` token.
+    pub shared: bool,
 }
 
 impl TryFrom<OpenRequest> for Request {
@@ -70,19 +86,26 @@ impl TryFrom<OpenRequest> for Request {
             }
             (None, None) => return Err(Error::invalid_value("file", "a path or a descriptor", "nothing")),
         };
-        Ok(Request { target, options, label })
+        Ok(Request {
+            target,
+            options,
+            label,
+            identity: request.identity,
+            shared: request.shared.unwrap_or(false),
+        })
     }
 }
 
 impl Request {
     /// Opens, sizes, maps, advises and populates; on any failure undoes what it did to the file.
     pub fn open(self) -> memmap_core::Result<Opened> {
-        let Request { target, options, label } = self;
+        let Request { target, options, label, identity, shared } = self;
         let (mut opened, path) = match target {
             Target::Path(path) => (OpenedFile::open(path.as_ref(), &options)?, Some(path)),
             Target::Fd(file) => (OpenedFile::from_file(file, &options)?, None),
         };
-        let mapped = reopen_of(path, &opened, &options)
+        let mapped = check_identity(&opened.file, identity.as_ref(), &label)
+            .and_then(|()| reopen_of(path, &opened, &options))
             .and_then(|reopen| Ok((map_opened(&opened, &options)?, reopen)));
         match mapped {
             Ok(((region, layout, stray_writes_fault), reopen)) => {
@@ -96,6 +119,7 @@ impl Request {
                     options,
                     label,
                     reopen,
+                    shared,
                 })
             }
             Err(e) => {
@@ -104,6 +128,20 @@ impl Request {
             }
         }
     }
+}
+
+/// `openShared`: the file opened must be the one the token was made for, not a file renamed over
+/// its path since or another file now at its descriptor number.
+fn check_identity(file: &File, expected: Option<&FileIdentity>, label: &str) -> memmap_core::Result<()> {
+    let Some(expected) = expected else { return Ok(()) };
+    let (dev, ino) = os::file_identity(file)?;
+    if dev.to_string() == expected.dev && ino.to_string() == expected.ino {
+        return Ok(());
+    }
+    Err(Error::StaleToken(format!(
+        "{label} is not what the share() token was made for (device {}, inode {}; found device {dev}, inode {ino}): the file was replaced, or the descriptor number reused, since",
+        expected.dev, expected.ino
+    )))
 }
 
 /// How a `trackFile: false` map opened by path finds its file again for a lock: the path and the

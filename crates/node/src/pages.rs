@@ -42,6 +42,9 @@ pub enum Pages {
     Writable(MmapMut),
     /// The 'read' fallback where the OS refuses a private writable map: stray writes fault.
     ReadOnly(Mmap),
+    /// A view of a pagefile-backed section (Windows shared anonymous memory).
+    #[cfg(windows)]
+    Section(os::SectionView),
 }
 
 impl Pages {
@@ -49,6 +52,8 @@ impl Pages {
         match self {
             Pages::Writable(m) => m.as_ptr().cast_mut(),
             Pages::ReadOnly(m) => m.as_ptr().cast_mut(),
+            #[cfg(windows)]
+            Pages::Section(v) => v.ptr(),
         }
     }
 }
@@ -104,6 +109,13 @@ impl Region {
             region.mark_read_only();
         }
         Ok((region, stray_writes_fault))
+    }
+
+    /// A view of a pagefile-backed section (Windows shared anonymous memory) showing `len` bytes.
+    #[cfg(windows)]
+    pub fn section(view: os::SectionView, len: usize) -> Result<Region> {
+        limit::check(1)?;
+        Ok(Region::new(Some(Pages::Section(view)), len, 0, true))
     }
 
     /// Anonymous private memory of `len` bytes, without MAP_NORESERVE (so it fails early with

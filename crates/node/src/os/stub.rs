@@ -120,3 +120,15 @@ pub fn lock_file(_file: &File, _span: LockSpan, _exclusive: bool, _wait: bool) -
 pub fn unlock_file(_file: &File, _span: LockSpan) -> Result<()> {
     unsupported("unlockFile()")
 }
+
+pub const SHARED_MEMORY_KIND: &str = "none";
+
+pub const SHARED_MEMORY_GROWS: bool = false;
+
+pub fn shared_memory(_len: u64) -> Result<File> {
+    unsupported("allocate(n, { shared: true })")
+}
+
+pub fn descriptor_number(_file: &File) -> Option<i32> {
+    None
+}

@@ -340,6 +340,81 @@ pub fn file_identity(file: &File) -> Result<(u64, u64)> {
     Ok((meta.dev(), meta.ino()))
 }
 
+/// The kind of shared anonymous memory `shared_memory` makes here, as a token names it.
+#[cfg(target_os = "linux")]
+pub const SHARED_MEMORY_KIND: &str = "memfd";
+/// See above: POSIX shared memory elsewhere.
+#[cfg(not(target_os = "linux"))]
+pub const SHARED_MEMORY_KIND: &str = "shm";
+
+/// Whether shared anonymous memory can grow after it was sized: a memfd can; macOS sizes a POSIX
+/// shared memory object once (a second ftruncate is EINVAL).
+pub const SHARED_MEMORY_GROWS: bool = cfg!(target_os = "linux");
+
+/// Shared anonymous memory of `len` bytes, as a descriptor (`allocate(n, { shared: true })`).
+/// Linux: `memfd_create(MFD_CLOEXEC | MFD_ALLOW_SEALING)` (through `syscall`, so the binary loads
+/// on a glibc older than the wrapper), sized, then sealed with `F_SEAL_SHRINK`: no holder of the
+/// descriptor, in this process or another, can cut the memory under a map. macOS and other Unix:
+/// `shm_open` of a fresh name (`O_EXCL`), unlinked at once, so only descriptors reach it.
+pub fn shared_memory(len: u64) -> Result<File> {
+    use std::os::fd::FromRawFd;
+    let size = libc::off_t::try_from(len)
+        .map_err(|_| Error::out_of_range("length", "at most the largest file offset", len))?;
+    #[cfg(target_os = "linux")]
+    // SAFETY: the name is a NUL-terminated literal; the flags are plain integers.
+    let fd = unsafe {
+        libc::syscall(libc::SYS_memfd_create, c"memmap".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
+    } as libc::c_int;
+    #[cfg(not(target_os = "linux"))]
+    let fd = shm_create()?;
+    if fd < 0 {
+        return Err(Error::last_os("memfd_create"));
+    }
+    // SAFETY: `fd` was just created and is owned by nothing else.
+    let file = unsafe { File::from_raw_fd(fd) };
+    file.set_len(size as u64).map_err(|e| Error::io("ftruncate", e))?;
+    #[cfg(target_os = "linux")]
+    // SAFETY: F_ADD_SEALS only reads its integer argument.
+    check(unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, libc::F_SEAL_SHRINK) }, "fcntl")?;
+    Ok(file)
+}
+
+/// A POSIX shared memory object of a fresh name, unlinked at once (read-write, owner only).
+#[cfg(not(target_os = "linux"))]
+fn shm_create() -> Result<libc::c_int> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // macOS allows 31 bytes (PSHMNAMLEN); "/mm-" + pid + "-" + a counter fits.
+    for _ in 0..64 {
+        let name = format!("/mm-{}-{}\0", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        // SAFETY: `name` is NUL-terminated and lives across both calls.
+        let fd = unsafe {
+            libc::shm_open(
+                name.as_ptr().cast(),
+                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL,
+                0o600 as libc::c_uint,
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: as above.
+            unsafe { libc::shm_unlink(name.as_ptr().cast()) };
+            // shm_open gives no O_CLOEXEC flag: set it, as every descriptor memmap holds has it.
+            // SAFETY: `fd` is open; F_SETFD only reads its argument.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+            return Ok(fd);
+        }
+        if io::Error::last_os_error().raw_os_error() != Some(libc::EEXIST) {
+            return Err(Error::last_os("shm_open"));
+        }
+    }
+    Err(Error::io("shm_open", io::Error::from_raw_os_error(libc::EEXIST)))
+}
+
+/// The descriptor number of `file`, as a `share()` token carries it.
+pub fn descriptor_number(file: &File) -> Option<i32> {
+    Some(file.as_raw_fd())
+}
+
 /// Takes an advisory lock on `span` of `file`: exclusive or shared, waiting for it when `wait`,
 /// else `Ok(false)` when another holder's lock conflicts.
 ///

@@ -15,9 +15,9 @@ use std::sync::OnceLock;
 
 use memmap_core::{Advice, Error, LockSpan, Result};
 use windows_sys::Win32::Foundation::{
-    DuplicateHandle, GetLastError, DUPLICATE_SAME_ACCESS, ERROR_COMMITMENT_LIMIT, ERROR_INVALID_HANDLE,
-    ERROR_IO_PENDING, ERROR_LOCK_VIOLATION, ERROR_NOT_ENOUGH_MEMORY, ERROR_NOT_LOCKED,
-    ERROR_WORKING_SET_QUOTA, HANDLE, INVALID_HANDLE_VALUE,
+    CloseHandle, DuplicateHandle, GetLastError, DUPLICATE_SAME_ACCESS, ERROR_ALREADY_EXISTS,
+    ERROR_COMMITMENT_LIMIT, ERROR_INVALID_HANDLE, ERROR_IO_PENDING, ERROR_LOCK_VIOLATION,
+    ERROR_NOT_ENOUGH_MEMORY, ERROR_NOT_LOCKED, ERROR_WORKING_SET_QUOTA, HANDLE, INVALID_HANDLE_VALUE,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     FileAllocationInfo, FlushFileBuffers, GetFileInformationByHandle, LockFileEx, SetFileInformationByHandle,
@@ -26,8 +26,9 @@ use windows_sys::Win32::Storage::FileSystem::{
 };
 use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 use windows_sys::Win32::System::Memory::{
-    FlushViewOfFile, VirtualLock, VirtualProtect, VirtualUnlock, PAGE_READONLY, PAGE_READWRITE,
-    WIN32_MEMORY_RANGE_ENTRY,
+    CreateFileMappingW, FlushViewOfFile, MapViewOfFile, OpenFileMappingW, UnmapViewOfFile, VirtualLock,
+    VirtualProtect, VirtualUnlock, FILE_MAP_COPY, FILE_MAP_READ, FILE_MAP_WRITE, MEMORY_MAPPED_VIEW_ADDRESS,
+    PAGE_READONLY, PAGE_READWRITE, WIN32_MEMORY_RANGE_ENTRY,
 };
 use windows_sys::Win32::System::ProcessStatus::{K32QueryWorkingSetEx, PSAPI_WORKING_SET_EX_INFORMATION};
 use windows_sys::Win32::System::SystemInformation::{GetSystemInfo, SYSTEM_INFO};
@@ -432,4 +433,115 @@ pub fn unlock_file(file: &File, span: LockSpan) -> Result<()> {
         ERROR_IO_PENDING => finish_pending(handle, &at, "UnlockFileEx"),
         _ => Err(last_error("UnlockFileEx")),
     }
+}
+
+/// Shared anonymous memory on Windows is a pagefile-backed section, named so other processes open
+/// it by name (a token's `name`).
+pub const SHARED_MEMORY_KIND: &str = "section";
+
+/// A pagefile-backed section keeps the size it was made with (only file-backed sections extend).
+pub const SHARED_MEMORY_GROWS: bool = false;
+
+/// Windows maps hold handles, not descriptor numbers: a token names a file by path, a section by
+/// name.
+pub fn descriptor_number(_file: &File) -> Option<i32> {
+    None
+}
+
+/// One view of a pagefile-backed section, and the section's handle: unmapped and closed on drop.
+/// The section itself lives while any process holds a handle or a view of it.
+pub struct SectionView {
+    section: HANDLE,
+    view: MEMORY_MAPPED_VIEW_ADDRESS,
+}
+
+// SAFETY: the handle and the view are process-wide; nothing in them is tied to a thread.
+unsafe impl Send for SectionView {}
+// SAFETY: as above; shared access only reads the address.
+unsafe impl Sync for SectionView {}
+
+impl SectionView {
+    pub fn ptr(&self) -> *mut u8 {
+        self.view.Value.cast()
+    }
+}
+
+impl Drop for SectionView {
+    fn drop(&mut self) {
+        // SAFETY: the view and the handle were made by `map_section` and are released once, here.
+        unsafe {
+            UnmapViewOfFile(self.view);
+            CloseHandle(self.section);
+        }
+    }
+}
+
+fn wide(name: &str) -> Vec<u16> {
+    name.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+/// A new pagefile-backed section of `len` bytes (at least one, as CreateFileMapping refuses an
+/// empty one) under a fresh name in this session's namespace (`Local\memmap-<pid>-<n>-<nonce>`),
+/// mapped read-write whole. Returns the name, which other processes open it by.
+pub fn create_section(len: usize) -> Result<(String, SectionView)> {
+    use std::collections::hash_map::RandomState;
+    use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nonce = RandomState::new().hash_one(std::time::SystemTime::now());
+    let name =
+        format!("Local\\memmap-{}-{}-{nonce:016x}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let size = len.max(1) as u64;
+    // SAFETY: INVALID_HANDLE_VALUE asks for a pagefile-backed section; `wide(&name)` is
+    // NUL-terminated and lives across the call.
+    let section = unsafe {
+        CreateFileMappingW(
+            INVALID_HANDLE_VALUE,
+            std::ptr::null(),
+            PAGE_READWRITE,
+            (size >> 32) as u32,
+            size as u32,
+            wide(&name).as_ptr(),
+        )
+    };
+    if section.is_null() {
+        return Err(last_error("CreateFileMapping"));
+    }
+    // SAFETY: GetLastError only reads this thread's last error, set by the call above.
+    if unsafe { GetLastError() } == ERROR_ALREADY_EXISTS {
+        // SAFETY: the handle was just returned and is closed once.
+        unsafe { CloseHandle(section) };
+        return Err(Error::io(
+            "CreateFileMapping",
+            io::Error::from_raw_os_error(ERROR_ALREADY_EXISTS as i32),
+        ));
+    }
+    let view = map_section(section, size as usize, FILE_MAP_READ | FILE_MAP_WRITE)?;
+    Ok((name, view))
+}
+
+/// Opens the section another map made (`create_section`) by its name and maps its first `len`
+/// bytes: read-write, or copy-on-write for 'read' and 'copy-on-write' (a stray write stays in this
+/// process). A name no section has any more is ENOENT, as libuv reports ERROR_FILE_NOT_FOUND.
+pub fn open_section(name: &str, len: usize, writable: bool) -> Result<SectionView> {
+    let access = if writable { FILE_MAP_READ | FILE_MAP_WRITE } else { FILE_MAP_COPY };
+    // SAFETY: `wide(name)` is NUL-terminated and lives across the call.
+    let section = unsafe { OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, 0, wide(name).as_ptr()) };
+    if section.is_null() {
+        return Err(last_error("OpenFileMapping"));
+    }
+    map_section(section, len.max(1), access)
+}
+
+/// Maps `len` bytes of `section` from its start; closes the handle when that fails.
+fn map_section(section: HANDLE, len: usize, access: u32) -> Result<SectionView> {
+    // SAFETY: `section` is an open section handle; a view longer than the section fails.
+    let view = unsafe { MapViewOfFile(section, access, 0, 0, len) };
+    if view.Value.is_null() {
+        let error = last_error("MapViewOfFile");
+        // SAFETY: the handle is open and closed once.
+        unsafe { CloseHandle(section) };
+        return Err(error);
+    }
+    Ok(SectionView { section, view })
 }
