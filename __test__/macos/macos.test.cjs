@@ -120,3 +120,27 @@ test('file locks (flock): two maps are two holders; whole files only; close rele
   assert.equal(r.trim(), 'locked')
   b.close()
 })
+
+test('allocate(n, { shared: true }) is an unlinked shm object: a child maps it through a descriptor in stdio; it keeps its size', () => {
+  const { spawnSync } = require('node:child_process')
+  const memory = allocate(16384, { shared: true })
+  memory.write(Buffer.from('from the parent'), 10000)
+  const token = memory.share()
+  assert.equal(token.kind, 'shm')
+  const script = `
+    const map = require(${JSON.stringify(path.resolve(__dirname, '../../dist/index.js'))}).openShared(JSON.parse(process.env.TOKEN), { fd: 3 })
+    if (map.read(10000, 15).toString() !== 'from the parent') process.exit(3)
+    map.write(Buffer.from('from the child'), 20)
+    map.close()
+  `
+  const child = spawnSync(process.execPath, ['-e', script], {
+    stdio: ['ignore', 'inherit', 'inherit', token.fd],
+    env: { ...process.env, TOKEN: JSON.stringify(token) },
+  })
+  assert.equal(child.status, 0)
+  assert.equal(memory.read(20, 14).toString(), 'from the child')
+  assert.equal(fs.fstatSync(token.fd).size, 16384)
+  assert.throws(() => memory.resize(32768), { code: 'ERR_MMAP_UNSUPPORTED' })
+  assert.throws(() => memmap.openShared({ ...token, pid: token.pid + 1 }), { code: 'ERR_MMAP_UNSUPPORTED' }, 'no /proc: the descriptor must travel in stdio')
+  memory.close()
+})
