@@ -42,7 +42,7 @@ export function openSync(file: FileArgument, options?: OpenOptions): MappedFile 
   const p = prepare(file, options)
   if (p.signal?.aborted) throw abortError(p.signal)
   try {
-    return wrap(p, native.NativeMap.open(p.request))
+    return wrap(p, native.NativeMap.open(p.path, p.fd, p.modeCode, p.offset, p.length, p.create, p.permissions, p.size, p.flags, undefined))
   } catch (error) {
     throw fromNative(error, p.path, p.given)
   }
@@ -53,7 +53,8 @@ export async function open(file: FileArgument, options?: OpenOptions): Promise<M
   const p = prepare(file, options)
   if (p.signal?.aborted) throw abortError(p.signal)
   try {
-    const handle = await abortable(native.openAsync(p.request), p.signal, (late) => late.close())
+    const request = native.openAsync(p.path, p.fd, p.modeCode, p.offset, p.length, p.create, p.permissions, p.size, p.flags)
+    const handle = await abortable(request, p.signal, (late) => late.close())
     return wrap(p, handle)
   } catch (error) {
     throw fromNative(error, p.path, p.given)

@@ -6,54 +6,68 @@
 import { fileURLToPath } from 'node:url'
 
 import type { Advice, Mode, OpenOptions } from '../index'
-import type { BindingAdvice, BindingCreate, BindingMode, OpenRequest } from '../native/binding'
+import type { FileIdentity } from '../native/binding'
 import { argError } from './errors'
 import { boolean, byteCount, object, oneOf, signalOf } from './validate'
 
 export const MODES: readonly Mode[] = ['read', 'read-write', 'copy-on-write']
 export const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage']
 
-/** An open request, checked, with what the caller wrote for error messages. */
+/**
+ * An open request, checked, as the binding takes it: positional numbers (`NativeMap.open` and
+ * `openAsync` in crates/node/src/open.rs, `PackedOptions` in options.rs), so a call converts no
+ * object. The codes are indexes into MODES, CREATE and ADVICE; -1 is "not given".
+ */
 export interface Prepared {
   path: string | null
+  /** The descriptor, or -1. */
+  fd: number
   mode: Mode
+  modeCode: number
   offset: number
+  length: number
+  create: number
+  permissions: number
+  size: number
+  /** OPEN_FLAGS bits, and the advice's code from bit 8. */
+  flags: number
+  identity: FileIdentity | undefined
   signal: AbortSignal | undefined
   /** The options as the caller wrote them, so a native argument error shows the value as given. */
-  given: Record<string, unknown>
-  request: OpenRequest
+  given: Readonly<Record<string, unknown>>
 }
+
+export const OPEN_FLAGS = { allocate: 1, populate: 2, trackFile: 4, shared: 8 } as const
+const CREATE = ['no', 'if-missing', 'exclusive'] as const
+const NO_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({})
 
 /** Validates every argument before any system call. */
 export function prepare(file: unknown, options: unknown): Prepared {
   const where = target(file)
   const o = object<OpenOptions>('options', options)
   const mode = oneOf('mode', o.mode, MODES, 'read')
-  const offset = o.offset === undefined ? 0 : byteCount('offset', o.offset)
+  let flags = ADVICE.indexOf(oneOf('advice', o.advice, ADVICE, 'normal')) << 8
+  if (boolean('allocate', o.allocate, false)) flags |= OPEN_FLAGS.allocate
+  if (boolean('populate', o.populate, false)) flags |= OPEN_FLAGS.populate
+  if (boolean('trackFile', o.trackFile, true)) flags |= OPEN_FLAGS.trackFile
   return {
     path: where.path,
+    fd: where.fd ?? -1,
     mode,
-    offset,
+    modeCode: MODE_CODES[mode],
+    offset: o.offset === undefined ? 0 : byteCount('offset', o.offset),
+    length: o.length === undefined ? -1 : byteCount('length', o.length),
+    create: CREATE.indexOf(createValue(o.create)),
+    permissions: permissionsValue(o.permissions),
+    size: o.size === undefined ? -1 : byteCount('size', o.size),
+    flags,
+    identity: undefined,
     signal: signalOf('signal', o.signal),
-    given: { offset: o.offset, length: o.length, size: o.size, create: o.create, permissions: o.permissions },
-    request: {
-      path: where.path ?? undefined,
-      fd: where.fd ?? undefined,
-      options: {
-        mode: binding<BindingMode>(mode),
-        offset,
-        length: o.length === undefined ? undefined : byteCount('length', o.length),
-        create: binding<BindingCreate>(createValue(o.create)),
-        permissions: permissionsValue(o.permissions),
-        size: o.size === undefined ? undefined : byteCount('size', o.size),
-        allocate: boolean('allocate', o.allocate, false),
-        populate: boolean('populate', o.populate, false),
-        advice: binding<BindingAdvice>(oneOf('advice', o.advice, ADVICE, 'normal')),
-        trackFile: boolean('trackFile', o.trackFile, true),
-      },
-    },
+    given: options === undefined || options === null ? NO_OPTIONS : (options as Record<string, unknown>),
   }
 }
+
+const MODE_CODES: Readonly<Record<Mode, number>> = { read: 0, 'read-write': 1, 'copy-on-write': 2 }
 
 /**
  * A string of a closed set as the binding's string enum: napi-rs declares those as `const enum`s

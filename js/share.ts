@@ -6,7 +6,7 @@ import type { BindingMode } from '../native/binding'
 import { argError, fromNative, mmapError } from './errors'
 import { MappedFile } from './mapped-file'
 import { native } from './native'
-import { binding, MODES, prepare } from './options'
+import { binding, MODES, OPEN_FLAGS, prepare } from './options'
 import { byteCount, object, oneOf } from './validate'
 
 const KINDS: readonly SharedMapToken['kind'][] = ['file', 'memfd', 'shm', 'section']
@@ -83,11 +83,11 @@ export function openShared(token: SharedMapToken, options?: OpenSharedOptions): 
     }
   }
   const p = prepare(source(t, fd), { mode, offset: t.offset, length: t.length, populate: o.populate, advice: o.advice })
-  p.request.identity = { dev: t.dev, ino: t.ino }
-  p.request.shared = t.kind !== 'file'
+  const flags = t.kind === 'file' ? p.flags : p.flags | OPEN_FLAGS.shared
   try {
+    const handle = native.NativeMap.open(p.path, p.fd, p.modeCode, p.offset, p.length, p.create, p.permissions, p.size, flags, { dev: t.dev, ino: t.ino })
     return new MappedFile({
-      native: native.NativeMap.open(p.request),
+      native: handle,
       path: t.kind === 'file' && fd === undefined && t.path !== undefined ? t.path : null,
       mode,
       offset: t.offset,

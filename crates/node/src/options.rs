@@ -50,57 +50,75 @@ impl From<BindingAdvice> for Advice {
 }
 
 /// `create`: false, true or 'exclusive', as the TypeScript layer names them.
-#[napi(string_enum = "kebab-case")]
-pub enum BindingCreate {
-    No,
-    IfMissing,
-    Exclusive,
-}
-
-impl From<BindingCreate> for Create {
-    fn from(create: BindingCreate) -> Create {
-        match create {
-            BindingCreate::No => Create::No,
-            BindingCreate::IfMissing => Create::IfMissing,
-            BindingCreate::Exclusive => Create::Exclusive,
-        }
-    }
-}
-
-/// Mirrors `OpenOptions` in `index.d.ts`, with every default filled in by the TypeScript layer.
-#[napi(object)]
-pub struct BindingOpenOptions {
-    pub mode: BindingMode,
-    /// Byte offset into the file; a safe integer.
+/// The open options as the TypeScript layer packs them (js/options.ts `OPEN_FLAGS` and the code
+/// tables there): plain numbers, so a call converts no object and interns no property name.
+/// `mode`: 0 'read', 1 'read-write', 2 'copy-on-write'. `create`: 0 no, 1 if missing, 2
+/// exclusive. `length` and `size`: -1 for none. `flags`: bit 0 `allocate`, 1 `populate`, 2
+/// `trackFile`, 3 shared memory (`openShared`); bits 8-11 the advice (0 'normal', 1 'sequential',
+/// 2 'random', 3 'willneed', 4 'dontneed', 5 'hugepage').
+pub struct PackedOptions {
+    pub mode: u32,
     pub offset: f64,
-    /// Bytes to map; to the end of the file when absent.
-    pub length: Option<f64>,
-    pub create: BindingCreate,
-    /// Mode bits of a created file, before the umask; 0 to 0o7777.
+    pub length: f64,
+    pub create: u32,
     pub permissions: u32,
-    /// Total file size to grow to first; never shrinks.
-    pub size: Option<f64>,
-    pub allocate: bool,
-    pub populate: bool,
-    pub advice: BindingAdvice,
-    pub track_file: bool,
+    pub size: f64,
+    pub flags: u32,
 }
 
-impl TryFrom<BindingOpenOptions> for OpenOptions {
+pub const FLAG_ALLOCATE: u32 = 1;
+pub const FLAG_POPULATE: u32 = 1 << 1;
+pub const FLAG_TRACK_FILE: u32 = 1 << 2;
+pub const FLAG_SHARED: u32 = 1 << 3;
+const ADVICE_SHIFT: u32 = 8;
+
+impl TryFrom<&PackedOptions> for OpenOptions {
     type Error = memmap_core::Error;
 
-    fn try_from(o: BindingOpenOptions) -> memmap_core::Result<OpenOptions> {
+    fn try_from(o: &PackedOptions) -> memmap_core::Result<OpenOptions> {
+        let code = |name: &str, value: u32, max: u32| {
+            if value <= max {
+                Ok(value)
+            } else {
+                Err(memmap_core::Error::out_of_range(name, format!("a code in [0, {max}]"), value))
+            }
+        };
+        let optional = |name: &str, value: f64| {
+            if value == -1.0 {
+                Ok(None)
+            } else {
+                safe_integer(name, value).map(Some)
+            }
+        };
+        let mode = match code("mode", o.mode, 2)? {
+            0 => Mode::Read,
+            1 => Mode::ReadWrite,
+            _ => Mode::CopyOnWrite,
+        };
+        let create = match code("create", o.create, 2)? {
+            0 => Create::No,
+            1 => Create::IfMissing,
+            _ => Create::Exclusive,
+        };
+        let advice = match code("advice", o.flags >> ADVICE_SHIFT, 5)? {
+            0 => Advice::Normal,
+            1 => Advice::Sequential,
+            2 => Advice::Random,
+            3 => Advice::WillNeed,
+            4 => Advice::DontNeed,
+            _ => Advice::HugePage,
+        };
         Ok(OpenOptions {
-            mode: o.mode.into(),
+            mode,
             offset: safe_integer("offset", o.offset)?,
-            length: o.length.map(|l| safe_integer("length", l)).transpose()?,
-            create: o.create.into(),
+            length: optional("length", o.length)?,
+            create,
             permissions: o.permissions,
-            size: o.size.map(|s| safe_integer("size", s)).transpose()?,
-            track_file: o.track_file,
-            allocate: o.allocate,
-            populate: o.populate,
-            advice: o.advice.into(),
+            size: optional("size", o.size)?,
+            track_file: o.flags & FLAG_TRACK_FILE != 0,
+            allocate: o.flags & FLAG_ALLOCATE != 0,
+            populate: o.flags & FLAG_POPULATE != 0,
+            advice,
         })
     }
 }
