@@ -2,8 +2,12 @@
 // chunk serves a window, that a window of at most half a chunk always fits in one, that a
 // straddling window gets a buffer of its own, and that chunks are made once and remade after a
 // transfer. The oracle is a brute-force search over all chunks.
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import test from 'ava'
 
+import { openSync } from '..'
 import { chunkFor, strideOf, ViewCache } from '../js/view-cache'
 
 const MAX = 64
@@ -77,4 +81,39 @@ test('the chunk of an empty map is a heap buffer that drop() detaches', (t) => {
   t.is(at, 5)
   cache.drop()
   t.is(chunk.byteLength, 0)
+})
+
+test("view()'s fast path (built-in type, plain integers, the whole-map chunk made) and its full path give the same bytes as node:fs, and the same errors", (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memmap-fastview-'))
+  const bytes = Buffer.alloc(3 * 4096 + 40)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 0xff
+  const file = path.join(dir, 'f.bin')
+  fs.writeFileSync(file, bytes)
+  for (const offset of [0, 3, 8, 4100]) {
+    using map = openSync(file, { offset })
+    const expected = bytes.subarray(offset)
+    void map.bytes // makes the whole-map chunk: later views take the fast path
+    let seed = offset + 1
+    for (let i = 0; i < 300; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      const Type = [Uint8Array, Int16Array, Int32Array, Float64Array][seed % 4]
+      const size = Type.BYTES_PER_ELEMENT
+      const first = Math.ceil(offset / size) * size - offset // the first aligned byte of the map
+      const at = first + ((seed >>> 8) % Math.max(1, Math.floor((map.length - first) / size))) * size
+      if (at > map.length) continue
+      const count = (seed >>> 4) % (Math.floor((map.length - at) / size) + 1)
+      const plain = map.view(Type, at, count)
+      const full = map.view(Type, BigInt(at), BigInt(count)) // bigints take the full path
+      const want = expected.subarray(at, at + count * size)
+      t.deepEqual(Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength), want)
+      t.deepEqual(Buffer.from(full.buffer, full.byteOffset, full.byteLength), want)
+    }
+    t.throws(() => map.view(Int32Array, map.length + 4 - (map.length % 4), 1), { code: 'ERR_OUT_OF_RANGE' })
+    t.throws(() => map.view(Int32Array, 0.5, 1), { code: 'ERR_OUT_OF_RANGE' })
+    t.throws(() => map.view(Int32Array, -4, 1), { code: 'ERR_OUT_OF_RANGE' })
+    if (offset % 4 === 0) t.throws(() => map.view(Int32Array, 2, 1), { code: 'ERR_MMAP_UNALIGNED' })
+    map.close()
+    t.throws(() => map.view(Uint8Array, 0, 1), { code: 'ERR_MMAP_CLOSED' })
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
 })

@@ -25,7 +25,7 @@ import { ADVICE, binding } from './options'
 import { prefetch } from './prefetch'
 import { tokenOf } from './share-token'
 import * as search from './search'
-import { boolean, byteCount, byteLengthOf, bytesOf, checkRange, elementSize, object, oneOf } from './validate'
+import { boolean, builtinElementSize, byteCount, byteLengthOf, bytesOf, checkRange, elementSize, object, oneOf } from './validate'
 import { ViewCache } from './view-cache'
 import { viewOrCopy } from './view-or-copy'
 import { notify, waitAsync, waitSync, wakeWaiters } from './wait'
@@ -139,6 +139,32 @@ export class MappedFile {
    * `(offset + byteOffset)` must be a multiple of the element size.
    */
   view<T>(Type: ViewConstructor<T> | typeof Buffer, byteOffset: number | bigint = 0, length?: number | bigint): T {
+    // Fast path, kept small so it inlines into the caller's loop: a built-in TypedArray over the
+    // cached chunk of a map that fits in one, plain integer arguments inside the map and aligned.
+    // Anything else (closed, chunk not yet made or moved away by transfer(), bigints, subclasses,
+    // Buffer, a bad argument) takes #view, which makes the chunk or throws the coded error.
+    const whole = this.#views.whole
+    if (whole !== undefined && typeof byteOffset === 'number' && typeof length === 'number') {
+      const size = builtinElementSize(Type)
+      // `x >>> 0 === x`: an integer in [0, 2^32) (larger offsets take #view).
+      if (
+        size !== undefined &&
+        byteOffset >>> 0 === byteOffset &&
+        length >>> 0 === length &&
+        byteOffset + length * size <= this.#length &&
+        (this.#views.shift + byteOffset) % size === 0
+      ) {
+        try {
+          return new (Type as ViewConstructor<T>)(whole, byteOffset + this.#views.shift, length)
+        } catch {
+          // Detached by transfer(): #view makes the chunk again.
+        }
+      }
+    }
+    return this.#view(Type, byteOffset, length)
+  }
+
+  #view<T>(Type: ViewConstructor<T> | typeof Buffer, byteOffset: number | bigint, length: number | bigint | undefined): T {
     this.#live()
     if (Type === Buffer) {
       const [start, count] = this.#window('byteOffset', byteOffset, length, 1)

@@ -81,6 +81,17 @@ const ELEMENT_SIZES = new Map<unknown, number>(
     .map((Type) => [Type, Type.BYTES_PER_ELEMENT]),
 )
 
+/** The element size of exactly a built-in TypedArray constructor (not a subclass), else undefined: `view()`'s fast path. */
+export function builtinElementSize(Type: unknown): number | undefined {
+  if (Type === lastType) return lastSize
+  const size = ELEMENT_SIZES.get(Type)
+  if (size !== undefined) [lastType, lastSize] = [Type, size]
+  return size
+}
+/** The last constructor `builtinElementSize` found: code in a loop asks for the same one. */
+let lastType: unknown
+let lastSize = 0
+
 /**
  * The element size of a TypedArray constructor or a subclass of one, from the intrinsic it
  * derives from (a subclass's own BYTES_PER_ELEMENT could lie); undefined for anything else.

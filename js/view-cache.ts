@@ -49,8 +49,17 @@ export class ViewCache {
   #chunks: (ArrayBuffer | undefined)[] = []
   /** Heap ArrayBuffers standing in for the chunk of an empty map, detached with the others. */
   #heap: ArrayBuffer[] = []
+  /**
+   * The one chunk of a map that fits in one (from `shift` bytes before the map to its end), once
+   * made: `view()`'s fast path builds views on it directly. Undefined after `drop()`.
+   */
+  whole: ArrayBuffer | undefined
+
+  /** The map's offset modulo 8: chunks start that many bytes before the map. */
+  readonly shift: number
 
   constructor(create: CreateBuffer, shift: number, max: number) {
+    this.shift = shift
     this.#create = create
     this.#shift = shift
     this.#max = max
@@ -76,6 +85,7 @@ export class ViewCache {
         chunk = this.#create(this.#shift, slot.begin, slot.size)
       }
       this.#chunks[slot.k] = chunk
+      if (slot.k === 0 && length > 0 && slot.size === length + this.#shift) this.whole = chunk
     }
     return chunk
   }
@@ -83,6 +93,7 @@ export class ViewCache {
   /** Forgets every chunk (the binding detaches those it made) and detaches the heap ones. */
   drop(): void {
     this.#chunks = []
+    this.whole = undefined
     for (const heap of this.#heap) structuredClone(heap, { transfer: [heap] })
     this.#heap = []
   }
