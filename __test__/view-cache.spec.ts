@@ -96,7 +96,7 @@ test("view()'s fast path (built-in type, plain integers, the whole-map chunk mad
     let seed = offset + 1
     for (let i = 0; i < 300; i++) {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
-      const Type = [Uint8Array, Int16Array, Int32Array, Float64Array][seed % 4]
+      const Type = [Uint8Array, Int16Array, Int32Array, Float64Array][seed % 4] as typeof Uint8Array
       const size = Type.BYTES_PER_ELEMENT
       const first = Math.ceil(offset / size) * size - offset // the first aligned byte of the map
       const at = first + ((seed >>> 8) % Math.max(1, Math.floor((map.length - first) / size))) * size

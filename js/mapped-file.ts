@@ -66,7 +66,8 @@ export class MappedFile {
   #buffer: ArrayBuffer | undefined
   #bytes: Uint8Array | undefined
   /** The buffers views stand on (view-cache.ts). */
-  readonly #views: ViewCache
+  /** Made at the first view or `buffer`: a map used only through read/write/indexOf makes none. */
+  #views: ViewCache | undefined
 
   /** @internal Use `openSync`, `open` or `allocate`. */
   constructor(init: MappedFileInit) {
@@ -75,7 +76,6 @@ export class MappedFile {
     this.#mode = init.mode
     this.#offset = init.offset
     this.#length = init.native.length
-    this.#views = new ViewCache((shift, start, length) => this.#create(shift, start, length), init.offset % 8, maxViewBytes)
   }
 
   /** The path as opened (a URL converted, a Buffer decoded as UTF-8), or null. */
@@ -122,7 +122,7 @@ export class MappedFile {
           `the map's ${this.#length} bytes exceed this runtime's view limit of ${maxViewBytes} bytes; use view(), dataView() or read() on a window`,
         )
       }
-      this.#buffer = this.#offset % 8 === 0 ? this.#views.chunk(this.#length, { k: 0, begin: 0, size: this.#length }) : this.#create(0, 0, this.#length)
+      this.#buffer = this.#offset % 8 === 0 ? this.#viewCache().chunk(this.#length, { k: 0, begin: 0, size: this.#length }) : this.#create(0, 0, this.#length)
     }
     return this.#buffer
   }
@@ -143,8 +143,10 @@ export class MappedFile {
     // cached chunk of a map that fits in one, plain integer arguments inside the map and aligned.
     // Anything else (closed, chunk not yet made or moved away by transfer(), bigints, subclasses,
     // Buffer, a bad argument) takes #view, which makes the chunk or throws the coded error.
-    const whole = this.#views.whole
+    const views = this.#views
+    const whole = views?.whole
     if (whole !== undefined && typeof byteOffset === 'number' && typeof length === 'number') {
+      const shift = (views as ViewCache).shift
       const size = builtinElementSize(Type)
       // `x >>> 0 === x`: an integer in [0, 2^32) (larger offsets take #view).
       if (
@@ -152,10 +154,10 @@ export class MappedFile {
         byteOffset >>> 0 === byteOffset &&
         length >>> 0 === length &&
         byteOffset + length * size <= this.#length &&
-        (this.#views.shift + byteOffset) % size === 0
+        (shift + byteOffset) % size === 0
       ) {
         try {
-          return new (Type as ViewConstructor<T>)(whole, byteOffset + this.#views.shift, length)
+          return new (Type as ViewConstructor<T>)(whole, byteOffset + shift, length)
         } catch {
           // Detached by transfer(): #view makes the chunk again.
         }
@@ -445,7 +447,7 @@ export class MappedFile {
 
   #dropViews(): void {
     this.#buffer = this.#bytes = undefined
-    this.#views.drop()
+    this.#views?.drop()
   }
 
   #create(shift: number, start: number, length: number): ArrayBuffer {
@@ -468,7 +470,11 @@ export class MappedFile {
     if (bytes > maxViewBytes) {
       throw mmapError('ERR_MMAP_VIEW_TOO_LARGE', `a view of ${bytes} bytes exceeds this runtime's limit of ${maxViewBytes} bytes`)
     }
-    return this.#views.window(this.#length, start, bytes)
+    return this.#viewCache().window(this.#length, start, bytes)
+  }
+
+  #viewCache(): ViewCache {
+    return (this.#views ??= new ViewCache((shift, start, length) => this.#create(shift, start, length), this.#offset % 8, maxViewBytes))
   }
 
   #range(range: Range | undefined): [number, number] {
