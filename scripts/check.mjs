@@ -18,7 +18,7 @@ const stages = [
   ['oxlint', 'npm', ['run', 'lint']],
   ['build (napi release + tsc)', 'npm', ['run', 'build']],
   ['build test-hooks binary', 'npm', ['run', 'build:test-hooks']],
-  ['cargo test', 'cargo', ['test', '--workspace', '--quiet']],
+  ['cargo test', 'cargo', ['test', '--workspace', '--quiet', '--features', 'memmap-node/test-hooks']],
   ['cargo clippy', 'cargo', ['clippy', '--workspace', '--all-targets', '--quiet', '--', '-D', 'warnings']],
   ['cargo fmt --check', 'cargo', ['fmt', '--all', '--check']],
   ['typescript type check', 'npm', ['run', 'typecheck']],

@@ -110,9 +110,11 @@ pub fn create(
     let finalized = Arc::new(AtomicBool::new(false));
     let hint =
         Box::into_raw(Box::new(Hint { _region: Arc::clone(region), finalized: Arc::clone(&finalized) }));
-    // SAFETY: `shift <= delta + start`, so the pointer stays inside the OS mapping, which starts
-    // `delta` bytes before `ptr` (region.rs).
-    let data = unsafe { region.ptr().sub(region.delta()).add(region.delta() + start - shift) };
+    // `shift <= delta + start`, so the pointer stays inside the OS mapping, which starts `delta`
+    // bytes before `ptr` (region.rs). Wrapping arithmetic, because a region without pages (length
+    // 0 at an unaligned offset) has a dangling `ptr` that `delta` underflows: the buffer is then
+    // empty and nothing is read through `data`.
+    let data = region.ptr().wrapping_sub(region.delta()).wrapping_add(region.delta() + start - shift);
     let mut value = ptr::null_mut();
     // SAFETY: `data` is valid for `len` bytes while `hint` holds its region (region.rs);
     // `finalize` matches napi_finalize and takes ownership of `hint` when it runs.

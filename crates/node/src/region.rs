@@ -82,7 +82,7 @@ impl Region {
         let vmas = isize::from(pages.is_some());
         limit::add(vmas);
         #[cfg(feature = "test-hooks")]
-        LAST_MAPPED.store(ptr.as_ptr() as u64 - delta as u64, Ordering::Relaxed);
+        LAST_MAPPED.store((ptr.as_ptr() as u64).wrapping_sub(delta as u64), Ordering::Relaxed);
         LIVE_MAPS.fetch_add(1, Ordering::Relaxed);
         MAPPED_BYTES.fetch_add(len as u64, Ordering::Relaxed);
         if file_backed && pages.is_some() {
@@ -115,9 +115,11 @@ impl Region {
     pub fn span(&self, start: usize, len: usize) -> (*mut u8, usize) {
         let page = os::page_size() as u64;
         let (first, span) = page_span(start as u64, len as u64, self.delta as u64, page);
-        // SAFETY: `ptr - delta` is the page-aligned start of the OS mapping and `first` lies
-        // within `delta + start`, i.e. inside it.
-        let base = unsafe { self.ptr.as_ptr().sub(self.delta).add(first as usize) };
+        // `ptr - delta` is the page-aligned start of the OS mapping and `first` lies within
+        // `delta + start`, i.e. inside it. Wrapping arithmetic: a region without pages (length 0
+        // at an unaligned offset) has a dangling `ptr` that `delta` would underflow; nothing is
+        // read through the result then.
+        let base = self.ptr.as_ptr().wrapping_sub(self.delta).wrapping_add(first as usize);
         (base, span as usize)
     }
 
@@ -335,5 +337,22 @@ impl Drop for Region {
         );
         self.leave(&mut state);
         drop(pages);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: an empty map at an unaligned offset has no pages and a dangling pointer;
+    /// `ptr - delta` underflowed there (a debug-build abort, undefined behaviour in release).
+    #[test]
+    fn an_empty_region_at_an_unaligned_offset_computes_its_span_without_overflow() {
+        let delta = 12345 % os::page_size();
+        let region = Region::new(None, 0, delta, true);
+        let (base, span) = region.span(0, 0);
+        assert_eq!(base as usize, (region.ptr() as usize).wrapping_sub(delta));
+        assert_eq!(span, os::page_size());
+        region.retire(false).unwrap();
     }
 }
