@@ -12,7 +12,21 @@ const FACILITIES = {
   paths: ['/proc/', '/sys/', '/dev/'],
   tools: ['mkfifo', 'python3', 'setpriv', 'prlimit', 'truncate', 'fincore', 'sh', 'chattr'],
   signals: ['SIGBUS', 'SIGSEGV', 'SIGKILL', 'SIGTERM', 'SIGSTOP', 'SIGABRT'],
-  kernel: ['mlock2', 'MAP_HUGETLB', 'MADV_', 'RLIMIT_', 'AF_UNIX', 'O_TMPFILE', 'rename(2)', 'unlink(2)', 'ftruncate(2)', 'sysctl', 'futex'],
+  kernel: [
+    'mlock2',
+    'MAP_HUGETLB',
+    'MADV_',
+    'RLIMIT_',
+    'AF_UNIX',
+    'O_TMPFILE',
+    'rename(2)',
+    'unlink(2)',
+    'ftruncate(2)',
+    'sysctl',
+    'futex',
+    'umask(2)',
+    'symlink(2)',
+  ],
   runtimes: ['.runtimes/'],
 }
 
@@ -25,6 +39,7 @@ const FILES = {
   'fault-lifecycle.spec.ts':
     'collected maps are checked in /proc/self/maps and /proc/self/fd; .runtimes/node22 and .runtimes/bun (Linux builds) run the transfer cases',
   'fault-limits.spec.ts': 'prlimit (RLIMIT_NOFILE, RLIMIT_AS) and /proc/sys/vm/max_map_count, through sh',
+  'file-safety.spec.ts': 'umask(2) modes, symlink(2) (wine makes none), and unlink(2) of files whose views are not yet collected (Windows refuses it)',
   'kernel-setting.spec.ts': 'writes /proc/sys/vm settings and restores them after SIGKILL',
   'large.spec.ts': '/proc/self/smaps of 64 GiB maps, on .runtimes/node24 and Node 20 (Linux builds)',
   'lifecycle.spec.ts': 'counts entries of /proc/self/maps and /proc/self/fd over 1,000,000 cycles',

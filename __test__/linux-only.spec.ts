@@ -27,7 +27,7 @@ test('the suite as it is passes the check, which lists its marks', (t) => {
   const r = check()
   t.is(r.status, 0, r.stderr)
   t.regex(r.stdout, /^\d+ spec files, \d+ Linux-only marks, each with its reason:$/m)
-  t.regex(r.stdout, /__test__\/read\.spec\.ts:\d+: \/proc\/self\/maps$/m)
+  t.regex(r.stdout, /__test__[\\/]read\.spec\.ts:\d+: \/proc\/self\/maps$/m)
 })
 
 test('marks that name a /proc file, a tool or a signal pass', (t) => {

@@ -52,8 +52,8 @@ for (const runtime of RUNTIMES) {
       'spec-runner-sample › skipped: test.skip never runs the test',
     ])
     t.is(r.passed.length, 9, r.stdout)
-    t.is(r.failed.length, 14, r.stdout)
-    t.regex(r.stdout, /^1\.\.25\n# tests 25\n# pass 9\n# skip 2\n# fail 14$/m)
+    t.is(r.failed.length, 15, r.stdout)
+    t.regex(r.stdout, /^1\.\.26\n# tests 26\n# pass 9\n# skip 2\n# fail 15$/m)
     t.regex(
       r.stdout,
       /not ok \d+ - spec-runner-sample › fails: a test still running at its t\.timeout\(\) limit\n {2}---\n {4}error: Error: Test timed out after 20 ms/,

@@ -87,6 +87,8 @@ function context(state) {
     pass: () => ok(true, 't.pass()'),
     true: (actual, message) => ok(actual === true, 't.true()', message, [['Value is not `true`', actual]]),
     false: (actual, message) => ok(actual === false, 't.false()', message, [['Value is not `false`', actual]]),
+    truthy: (actual, message) => ok(Boolean(actual), 't.truthy()', message, [['Value is not truthy', actual]]),
+    falsy: (actual, message) => ok(!actual, 't.falsy()', message, [['Value is not falsy', actual]]),
     is: (actual, expected, message) => ok(Object.is(actual, expected), 't.is()', message, vs(actual, expected)),
     not: (actual, expected, message) => ok(!Object.is(actual, expected), 't.not()', message, [['Value is the same as', expected]]),
     deepEqual: (actual, expected, message) => ok(isDeepStrictEqual(actual, expected), 't.deepEqual()', message, vs(actual, expected)),
