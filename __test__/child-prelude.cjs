@@ -31,6 +31,12 @@ const lazy = (name, get) =>
 lazy('memmap', () => require(process.env.MEMMAP_ROOT))
 lazy('real', () => fs.realpathSync(process.env.MAP_FILE))
 
+/** /proc/self/<name>; throws off Linux (wine's \proc would be the emulator's own, an oracle that always agrees). */
+function proc(name) {
+  if (process.platform !== 'linux') throw new Error(`/proc/self/${name} exists on Linux only: mark the test linuxOnly (__test__/helpers.ts)`)
+  return `/proc/self/${name}`
+}
+
 /** The lines of stdin, read from the first call of nextLine() (before that stdin is left alone). */
 let nextStdinLine
 function nextLine() {
@@ -54,9 +60,9 @@ Object.assign(globalThis, {
   say: (line) => process.stdout.write(line + '\n'),
   fs,
   file: process.env.MAP_FILE,
-  mapsLines: () => fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\n'),
+  mapsLines: () => fs.readFileSync(proc('maps'), 'utf8').trim().split('\n'),
   fileMaps: () => globalThis.mapsLines().filter((l) => l.endsWith(' ' + globalThis.real)),
-  fds: () => fs.readdirSync('/proc/self/fd').sort((a, b) => a - b),
+  fds: () => fs.readdirSync(proc('fd')).sort((a, b) => a - b),
   fileFds() {
     const real = globalThis.real
     return globalThis.fds().filter((fd) => {
@@ -67,7 +73,7 @@ Object.assign(globalThis, {
       }
     }).length
   },
-  statusKb: (field) => Number(new RegExp('^' + field + ':\\s+(\\d+) kB', 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]),
+  statusKb: (field) => Number(new RegExp('^' + field + ':\\s+(\\d+) kB', 'm').exec(fs.readFileSync(proc('status'), 'utf8'))[1]),
   describeError: (e) => ({ name: e.constructor.name, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, message: String(e.message) }),
   thrown(fn) {
     try {

@@ -8,7 +8,7 @@ import test from 'ava'
 
 import { allocate, openSync, type FileLockOptions } from '..'
 import { converse, type Conversation, exitedCleanly, lastReport, runChild } from './child'
-import { tempDir, tempFile } from './helpers'
+import { linuxOnly, tempDir, tempFile } from './helpers'
 
 const dir = tempDir('memmap-locks-')
 let count = 0
@@ -225,12 +225,15 @@ test('close() releases the locks of a map opened from a descriptor the caller ke
   t.true(othersCanLock(file))
 })
 
-test('a trackFile: false map whose path names another file since it was mapped refuses to lock it (ERR_MMAP_UNSUPPORTED)', (t) => {
-  const file = newFile()
-  using map = openSync(file, { mode: 'read-write', trackFile: false })
-  fs.renameSync(newFile(), file)
-  t.throws(() => map.lockFileSync(), { code: 'ERR_MMAP_UNSUPPORTED', message: /no longer names the file/ })
-})
+linuxOnly(test, 'rename(2) over a mapped file, which Windows refuses')(
+  'a trackFile: false map whose path names another file since it was mapped refuses to lock it (ERR_MMAP_UNSUPPORTED)',
+  (t) => {
+    const file = newFile()
+    using map = openSync(file, { mode: 'read-write', trackFile: false })
+    fs.renameSync(newFile(), file)
+    t.throws(() => map.lockFileSync(), { code: 'ERR_MMAP_UNSUPPORTED', message: /no longer names the file/ })
+  },
+)
 
 test('one map never holds two locks over one byte: ERR_MMAP_UNSUPPORTED; upgrading is unlock, then lock', async (t) => {
   const file = newFile()
@@ -331,28 +334,30 @@ def flock():
 print(json.dumps({'lockf': [lockf(0, 100), lockf(99, 1), lockf(100, 100)], 'flock': flock()}))
 `
 
-test("Linux: Python's fcntl.lockf (a classic POSIX lock) and memmap's locks exclude each other; fcntl.flock does not see them", async (t) => {
-  if (process.platform !== 'linux') return t.pass('OFD locks are Linux only')
-  const file = newFile()
-  using map = openSync(file, { mode: 'read-write' })
-  map.lockFileSync({ range: { offset: 0, length: 100 } })
-  const tried = converse(['python3', '-c', PYTHON_TRY, file])
-  const seen = JSON.parse(await tried.next()) as { lockf: boolean[]; flock: boolean }
-  t.deepEqual(seen, { lockf: [false, false, true], flock: true }, 'lockf refused on bytes [0, 100) only; flock is another kind of lock')
-  exitedCleanly(t, await tried.end())
-  map.unlockFile()
+linuxOnly(test, "python3's fcntl.lockf against OFD locks (fcntl F_OFD_SETLK)")(
+  "Linux: Python's fcntl.lockf (a classic POSIX lock) and memmap's locks exclude each other; fcntl.flock does not see them",
+  async (t) => {
+    const file = newFile()
+    using map = openSync(file, { mode: 'read-write' })
+    map.lockFileSync({ range: { offset: 0, length: 100 } })
+    const tried = converse(['python3', '-c', PYTHON_TRY, file])
+    const seen = JSON.parse(await tried.next()) as { lockf: boolean[]; flock: boolean }
+    t.deepEqual(seen, { lockf: [false, false, true], flock: true }, 'lockf refused on bytes [0, 100) only; flock is another kind of lock')
+    exitedCleanly(t, await tried.end())
+    map.unlockFile()
 
-  const python = converse(['python3', '-c', PYTHON_LOCKF_HOLDER, file])
-  t.is(await python.next(), 'locked')
-  t.false(map.tryLockFile({ exclusive: false }))
-  const pending = map.lockFile()
-  python.send('release')
-  t.is(await python.next(), 'released')
-  using lock = await pending
-  t.true(lock.exclusive)
-  t.is(fs.readFileSync(file, 'latin1').slice(0, 8), 'released', 'taken after Python wrote and released')
-  exitedCleanly(t, await python.end())
-})
+    const python = converse(['python3', '-c', PYTHON_LOCKF_HOLDER, file])
+    t.is(await python.next(), 'locked')
+    t.false(map.tryLockFile({ exclusive: false }))
+    const pending = map.lockFile()
+    python.send('release')
+    t.is(await python.next(), 'released')
+    using lock = await pending
+    t.true(lock.exclusive)
+    t.is(fs.readFileSync(file, 'latin1').slice(0, 8), 'released', 'taken after Python wrote and released')
+    exitedCleanly(t, await python.end())
+  },
+)
 
 const PYTHON_TURNS = `
 import fcntl, mmap, os, struct, sys
@@ -407,22 +412,24 @@ map.close()
 say(String(held))
 `
 
-test("Linux: a Node process and a Python process (stdlib mmap, fcntl.lockf) take 10,000 turns each under the lock, each seeing the other's last write and losing no update", async (t) => {
-  if (process.platform !== 'linux') return t.pass('lockf and OFD locks exclude each other on Linux only')
-  const file = newFile()
-  const rounds = 10_000
-  // Each side spins (lock, look, unlock) until its turn: allow for a loaded machine.
-  const node = converse(NODE_TURNS, { file, env: { ROUNDS: String(rounds) }, timeout: 600_000 })
-  const python = converse(['python3', '-c', PYTHON_TURNS, file, String(rounds)], { timeout: 600_000 })
-  const [n, p] = await Promise.all([node.end(), python.end()])
-  exitedCleanly(t, n)
-  exitedCleanly(t, p)
-  const data = fs.readFileSync(file)
-  t.is(data.readInt32LE(0), 2 * rounds, 'every turn was taken')
-  t.is(data.readInt32LE(4), (2 * rounds - 1) * 13 + 5, "the last write is Python's, at its last turn")
-  // Both add 1 to the Int32 at byte 8 each time they hold the lock, by a plain read and write: a
-  // lock that did not exclude the other process would lose some of those updates.
-  const held = Number(n.stdout.trim()) + Number(p.stdout.trim())
-  t.true(held >= 2 * rounds)
-  t.is(data.readInt32LE(8), held, 'no update lost: each read-modify-write ran alone')
-})
+linuxOnly(test, "python3's fcntl.lockf against OFD locks (fcntl F_OFD_SETLK)")(
+  "Linux: a Node process and a Python process (stdlib mmap, fcntl.lockf) take 10,000 turns each under the lock, each seeing the other's last write and losing no update",
+  async (t) => {
+    const file = newFile()
+    const rounds = 10_000
+    // Each side spins (lock, look, unlock) until its turn: allow for a loaded machine.
+    const node = converse(NODE_TURNS, { file, env: { ROUNDS: String(rounds) }, timeout: 600_000 })
+    const python = converse(['python3', '-c', PYTHON_TURNS, file, String(rounds)], { timeout: 600_000 })
+    const [n, p] = await Promise.all([node.end(), python.end()])
+    exitedCleanly(t, n)
+    exitedCleanly(t, p)
+    const data = fs.readFileSync(file)
+    t.is(data.readInt32LE(0), 2 * rounds, 'every turn was taken')
+    t.is(data.readInt32LE(4), (2 * rounds - 1) * 13 + 5, "the last write is Python's, at its last turn")
+    // Both add 1 to the Int32 at byte 8 each time they hold the lock, by a plain read and write: a
+    // lock that did not exclude the other process would lose some of those updates.
+    const held = Number(n.stdout.trim()) + Number(p.stdout.trim())
+    t.true(held >= 2 * rounds)
+    t.is(data.readInt32LE(8), held, 'no update lost: each read-modify-write ran alone')
+  },
+)

@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava'
 
 import { openSync, type MappedFile, type Range } from '..'
 import { exitedCleanly, runChild } from './child'
-import { ROOT } from './helpers'
+import { linuxOnly, procSelf, ROOT } from './helpers'
 
 const PAGE = 4096
 const PAGES = 64
@@ -57,7 +57,7 @@ function parseSmaps(text: string): Vma[] {
 }
 
 /** Dirty kB (Shared_Dirty + Private_Dirty) over every mapping of `file` in an smaps text. */
-function dirtyKb(file: string, text = fs.readFileSync('/proc/self/smaps', 'utf8')): number {
+function dirtyKb(file: string, text = fs.readFileSync(procSelf('smaps'), 'utf8')): number {
   const real = fs.realpathSync(file)
   const vmas = parseSmaps(text).filter((v) => v.path === real)
   if (vmas.length === 0) throw new Error(`no mapping of ${real} in smaps`)
@@ -87,7 +87,7 @@ const flushes: [string, Flush][] = [
 ]
 
 for (const [name, flush] of flushes) {
-  test(`${name} of a range cleans exactly the range's pages in smaps, and of the whole map all of them`, async (t) => {
+  linuxOnly(test, '/proc/self/smaps')(`${name} of a range cleans exactly the range's pages in smaps, and of the whole map all of them`, async (t) => {
     const { file, map, expected } = dirtyMap(t)
     try {
       await flush(map, { offset: 16 * PAGE, length: 8 * PAGE })
@@ -104,17 +104,20 @@ for (const [name, flush] of flushes) {
     }
   })
 
-  test(`${name} with durable: true of a range leaves no dirty page of the file: fdatasync writes back the whole file`, async (t) => {
-    const { file, map, expected } = dirtyMap(t)
-    try {
-      await flush(map, { offset: 0, length: 8 * PAGE, durable: true })
-      t.is(dirtyKb(file), 0, 'every page is clean, not only the 8 of the range')
-      t.true(fs.readFileSync(file).equals(expected))
-      await t.throwsAsync(async () => flush(map, { durable: 1 as unknown as boolean }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
-    } finally {
-      map.close()
-    }
-  })
+  linuxOnly(test, '/proc/self/smaps')(
+    `${name} with durable: true of a range leaves no dirty page of the file: fdatasync writes back the whole file`,
+    async (t) => {
+      const { file, map, expected } = dirtyMap(t)
+      try {
+        await flush(map, { offset: 0, length: 8 * PAGE, durable: true })
+        t.is(dirtyKb(file), 0, 'every page is clean, not only the 8 of the range')
+        t.true(fs.readFileSync(file).equals(expected))
+        await t.throwsAsync(async () => flush(map, { durable: 1 as unknown as boolean }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+      } finally {
+        map.close()
+      }
+    },
+  )
 
   test(`${name} with durable: true needs the descriptor: ERR_MMAP_UNSUPPORTED with trackFile: false; a no-op on 'read' maps`, async (t) => {
     const dir = diskDir()
@@ -132,7 +135,7 @@ for (const [name, flush] of flushes) {
     }
   })
 
-  test(`${name} of a range past the map is ERR_OUT_OF_RANGE and flushes nothing`, async (t) => {
+  linuxOnly(test, '/proc/self/smaps')(`${name} of a range past the map is ERR_OUT_OF_RANGE and flushes nothing`, async (t) => {
     const { file, map } = dirtyMap(t)
     try {
       const length = PAGES * PAGE
@@ -150,13 +153,15 @@ for (const [name, flush] of flushes) {
   })
 }
 
-test('open() and flush() wait on the libuv thread pool, not the event loop, and an aborted signal rejects with AbortError', (t) => {
-  const dir = diskDir()
-  t.not(fs.statfsSync(dir).type, TMPFS_MAGIC)
-  const file = cleanFile(dir, 4 * PAGE)
-  const fifo = path.join(dir, 'fifo')
-  execFileSync('mkfifo', [fifo])
-  const code = String.raw`
+linuxOnly(test, 'mkfifo, /proc/self/task/<tid>/wchan, /proc/self/smaps')(
+  'open() and flush() wait on the libuv thread pool, not the event loop, and an aborted signal rejects with AbortError',
+  (t) => {
+    const dir = diskDir()
+    t.not(fs.statfsSync(dir).type, TMPFS_MAGIC)
+    const file = cleanFile(dir, 4 * PAGE)
+    const fifo = path.join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    const code = String.raw`
     const fs = require('fs')
     const { open, openSync } = require(process.env.MEMMAP_ROOT)
     const { FIFO, FILE } = process.env
@@ -210,18 +215,19 @@ test('open() and flush() wait on the libuv thread pool, not the event loop, and 
       process.stdout.write(JSON.stringify(out))
     })().catch((e) => { console.error(e); process.exit(1) })
   `
-  const r = runChild(code, { env: { UV_THREADPOOL_SIZE: '1', FIFO: fifo, FILE: fs.realpathSync(file) }, timeout: 120_000 })
-  exitedCleanly(t, r)
-  const out = JSON.parse(r.stdout)
-  const abortError = { settled: true, isError: true, name: 'AbortError', code: 'ABORT_ERR' }
-  t.deepEqual(out.preAborted, abortError, 'an already-aborted signal rejects at once')
-  t.deepEqual(out.aborted, abortError, 'aborting rejects while the pool is still blocked')
-  t.deepEqual(out.pending, { blocker: true, opening: true, flushing: true }, 'pending through 50 setImmediate turns')
-  t.true(out.flushed)
-  t.is(out.read, 'flushed on the pool')
-  t.true(dirtyKb(file, out.smapsBefore) > 0, 'the write dirtied a page before the flush')
-  t.is(dirtyKb(file, out.smapsAfter), 0, 'the pooled flush cleaned it')
-  t.is(fs.readFileSync(file).subarray(5, 24).toString(), 'flushed on the pool')
-  t.true(out.mapsOpen >= 2, `/proc/self/maps names the file for the two open maps (${out.mapsOpen} lines)`)
-  t.deepEqual(out.mapsEnd, [], 'the map made for the aborted open() was closed')
-})
+    const r = runChild(code, { env: { UV_THREADPOOL_SIZE: '1', FIFO: fifo, FILE: fs.realpathSync(file) }, timeout: 120_000 })
+    exitedCleanly(t, r)
+    const out = JSON.parse(r.stdout)
+    const abortError = { settled: true, isError: true, name: 'AbortError', code: 'ABORT_ERR' }
+    t.deepEqual(out.preAborted, abortError, 'an already-aborted signal rejects at once')
+    t.deepEqual(out.aborted, abortError, 'aborting rejects while the pool is still blocked')
+    t.deepEqual(out.pending, { blocker: true, opening: true, flushing: true }, 'pending through 50 setImmediate turns')
+    t.true(out.flushed)
+    t.is(out.read, 'flushed on the pool')
+    t.true(dirtyKb(file, out.smapsBefore) > 0, 'the write dirtied a page before the flush')
+    t.is(dirtyKb(file, out.smapsAfter), 0, 'the pooled flush cleaned it')
+    t.is(fs.readFileSync(file).subarray(5, 24).toString(), 'flushed on the pool')
+    t.true(out.mapsOpen >= 2, `/proc/self/maps names the file for the two open maps (${out.mapsOpen} lines)`)
+    t.deepEqual(out.mapsEnd, [], 'the map made for the aborted open() was closed')
+  },
+)

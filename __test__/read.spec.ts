@@ -5,7 +5,7 @@ import test from 'ava'
 
 import { openSync, type MappedFile, type Mode } from '..'
 import { exitedCleanly, runChild } from './child'
-import { mapsLines, tempFile } from './helpers'
+import { linuxOnly, mapsLines, tempFile } from './helpers'
 
 const MiB = 1024 * 1024
 const SIZES = [0, 1, 4095, 4096, 4097, 10 * MiB]
@@ -146,7 +146,7 @@ const EXPECTED_PERMS: Array<[Mode, string]> = [
   ['read-write', 'rw-s'],
 ]
 for (const [mode, perms] of EXPECTED_PERMS) {
-  test(`a '${mode}' map shows in /proc/self/maps as ${perms} and is gone after close()`, (t) => {
+  linuxOnly(test, '/proc/self/maps')(`a '${mode}' map shows in /proc/self/maps as ${perms} and is gone after close()`, (t) => {
     const file = tempFile(3 * 4096 + 5, `maps-${mode}.bin`)
     t.deepEqual(mapsLines(file), [])
     const map = openSync(file, { mode, offset: 4097 })
@@ -162,17 +162,19 @@ for (const [mode, perms] of EXPECTED_PERMS) {
   })
 }
 
-test('reading 10 MiB through map.bytes adds no anonymous memory: its smaps shows Rss 10 MiB and Anonymous 0 kB', (t) => {
-  const file = tempFile(10 * MiB, 'rss.bin')
-  const expectedSum = fs.readFileSync(file).reduce((sum, byte) => sum + byte, 0)
-  // RssAnon counts anonymous memory only: the page-cache pages the mapping shows count as
-  // RssFile, so whether the file is cached or re-read from disk does not change the measure.
-  // The mapping's own lines of /proc/self/smaps (exact, unlike /proc/self/status) show the
-  // bytes were really read through it (Rss) without private copies (Anonymous): the map's share of
-  // RssAnon is its Anonymous field. The process's RssAnon moves with the runtime's own memory
-  // (V8's heap, its compiler and GC threads) at any time, so it is logged, not asserted.
-  const child = runChild(
-    String.raw`
+linuxOnly(test, '/proc/self/smaps, /proc/self/status')(
+  'reading 10 MiB through map.bytes adds no anonymous memory: its smaps shows Rss 10 MiB and Anonymous 0 kB',
+  (t) => {
+    const file = tempFile(10 * MiB, 'rss.bin')
+    const expectedSum = fs.readFileSync(file).reduce((sum, byte) => sum + byte, 0)
+    // RssAnon counts anonymous memory only: the page-cache pages the mapping shows count as
+    // RssFile, so whether the file is cached or re-read from disk does not change the measure.
+    // The mapping's own lines of /proc/self/smaps (exact, unlike /proc/self/status) show the
+    // bytes were really read through it (Rss) without private copies (Anonymous): the map's share of
+    // RssAnon is its Anonymous field. The process's RssAnon moves with the runtime's own memory
+    // (V8's heap, its compiler and GC threads) at any time, so it is logged, not asserted.
+    const child = runChild(
+      String.raw`
     const fs = require('node:fs')
     const { openSync } = require(process.env.MEMMAP_ROOT)
     // statusKb is the prelude's (no TypeScript loader here: --import=tsx runs a loader thread whose
@@ -193,12 +195,13 @@ test('reading 10 MiB through map.bytes adds no anonymous memory: its smaps shows
     map.close()
     console.log(JSON.stringify({ total, anonBefore, anonAfter, mapRss, mapAnonymous }))
     `,
-    { args: ['--expose-gc'] },
-  )
-  exitedCleanly(t, child)
-  const r = JSON.parse(child.stdout) as Record<string, number>
-  t.is(r.total, expectedSum)
-  t.log(`process RssAnon moved by ${r.anonAfter - r.anonBefore} kB (runtime included)`)
-  t.is(r.mapRss, 10 * 1024, 'every page was read through the mapping')
-  t.is(r.mapAnonymous, 0, 'no page was copied into private memory: the map adds 0 kB to RssAnon')
-})
+      { args: ['--expose-gc'] },
+    )
+    exitedCleanly(t, child)
+    const r = JSON.parse(child.stdout) as Record<string, number>
+    t.is(r.total, expectedSum)
+    t.log(`process RssAnon moved by ${r.anonAfter - r.anonBefore} kB (runtime included)`)
+    t.is(r.mapRss, 10 * 1024, 'every page was read through the mapping')
+    t.is(r.mapAnonymous, 0, 'no page was copied into private memory: the map adds 0 kB to RssAnon')
+  },
+)

@@ -8,7 +8,7 @@ import test from 'ava'
 
 import { allocate, openShared, openSync, type SharedMapToken } from '..'
 import { converse, exitedCleanly, lastReport, runChild } from './child'
-import { ROOT, tempDir, tempFile } from './helpers'
+import { linuxOnly, ROOT, tempDir, tempFile } from './helpers'
 
 const dir = tempDir('memmap-share-')
 let count = 0
@@ -86,48 +86,54 @@ test('a token survives JSON and structuredClone, and a child process maps the sa
   t.is(map.read(100, 14).toString(), 'from the child', "the sharer's map sees the child's write")
 })
 
-test('regression: a token for a file renamed over since is refused with ERR_MMAP_STALE_TOKEN, and nothing changes', (t) => {
-  const file = newFile(Buffer.from('original contents'))
-  using map = openSync(file, { mode: 'read-write' })
-  const token = map.share()
-  const replacement = path.join(dir, `replacement-${count++}`)
-  fs.writeFileSync(replacement, 'the replacement file')
-  fs.renameSync(replacement, file)
-  t.throws(() => openShared(token), { code: 'ERR_MMAP_STALE_TOKEN', message: /replaced/ })
-  const child = runChild(`report(thrownCode(() => memmap.openShared(JSON.parse(process.env.TOKEN))))`, { env: { TOKEN: JSON.stringify(token) } })
-  exitedCleanly(t, child)
-  t.is(lastReport(child), 'ERR_MMAP_STALE_TOKEN', 'another process refuses it too')
-  t.is(fs.readFileSync(file, 'utf8'), 'the replacement file')
-  t.is(map.read(0, 8).toString(), 'original', 'the sharer keeps the file it mapped')
-})
+linuxOnly(test, 'rename(2) over a mapped file, which Windows refuses')(
+  'regression: a token for a file renamed over since is refused with ERR_MMAP_STALE_TOKEN, and nothing changes',
+  (t) => {
+    const file = newFile(Buffer.from('original contents'))
+    using map = openSync(file, { mode: 'read-write' })
+    const token = map.share()
+    const replacement = path.join(dir, `replacement-${count++}`)
+    fs.writeFileSync(replacement, 'the replacement file')
+    fs.renameSync(replacement, file)
+    t.throws(() => openShared(token), { code: 'ERR_MMAP_STALE_TOKEN', message: /replaced/ })
+    const child = runChild(`report(thrownCode(() => memmap.openShared(JSON.parse(process.env.TOKEN))))`, { env: { TOKEN: JSON.stringify(token) } })
+    exitedCleanly(t, child)
+    t.is(lastReport(child), 'ERR_MMAP_STALE_TOKEN', 'another process refuses it too')
+    t.is(fs.readFileSync(file, 'utf8'), 'the replacement file')
+    t.is(map.read(0, 8).toString(), 'original', 'the sharer keeps the file it mapped')
+  },
+)
 
-test('regression: a token whose descriptor number now holds another file is refused with ERR_MMAP_STALE_TOKEN', (t) => {
-  using shared = allocate(4096, { shared: true })
-  const memToken = shared.share()
-  const fdFile = newFile(Buffer.alloc(4096, 1))
-  const fd = fs.openSync(fdFile, 'r+')
-  const byFd = openSync(fd, { mode: 'read-write' })
-  fs.closeSync(fd)
-  const tokens: SharedMapToken[] = [memToken]
-  if (linux) tokens.push(byFd.share()) // a map opened from a descriptor shares through /proc/<pid>/fd
-  shared.close()
-  byFd.close()
-  const other = newFile(Buffer.alloc(4096, 2))
-  const held: number[] = []
-  try {
-    for (const token of tokens) {
-      // Fill descriptor numbers until the token's is taken by another file.
-      while (!held.includes(token.fd as number)) {
-        held.push(fs.openSync(other, 'r+'))
-        if (held.length > 100_000) throw new Error(`descriptor ${token.fd} never came back`)
+linuxOnly(test, 'memfd_create descriptors, and /proc/<pid>/fd for a map opened from one')(
+  'regression: a token whose descriptor number now holds another file is refused with ERR_MMAP_STALE_TOKEN',
+  (t) => {
+    using shared = allocate(4096, { shared: true })
+    const memToken = shared.share()
+    const fdFile = newFile(Buffer.alloc(4096, 1))
+    const fd = fs.openSync(fdFile, 'r+')
+    const byFd = openSync(fd, { mode: 'read-write' })
+    fs.closeSync(fd)
+    const tokens: SharedMapToken[] = [memToken]
+    if (linux) tokens.push(byFd.share()) // a map opened from a descriptor shares through /proc/<pid>/fd
+    shared.close()
+    byFd.close()
+    const other = newFile(Buffer.alloc(4096, 2))
+    const held: number[] = []
+    try {
+      for (const token of tokens) {
+        // Fill descriptor numbers until the token's is taken by another file.
+        while (!held.includes(token.fd as number)) {
+          held.push(fs.openSync(other, 'r+'))
+          if (held.length > 100_000) throw new Error(`descriptor ${token.fd} never came back`)
+        }
+        t.throws(() => openShared(token), { code: 'ERR_MMAP_STALE_TOKEN' }, `${token.kind} token`)
       }
-      t.throws(() => openShared(token), { code: 'ERR_MMAP_STALE_TOKEN' }, `${token.kind} token`)
+    } finally {
+      for (const n of held) fs.closeSync(n)
     }
-  } finally {
-    for (const n of held) fs.closeSync(n)
-  }
-  t.deepEqual(fs.readFileSync(other), Buffer.alloc(4096, 2))
-})
+    t.deepEqual(fs.readFileSync(other), Buffer.alloc(4096, 2))
+  },
+)
 
 test('allocate(n, { shared: true }) is seen by a worker through share()', async (t) => {
   using memory = allocate(8192, { shared: true })
@@ -147,56 +153,65 @@ test('allocate(n, { shared: true }) is seen by a worker through share()', async 
   t.is(memory.read(100, 17).toString(), 'worker wrote this')
 })
 
-test('allocate(n, { shared: true }) reaches a child process through a descriptor in stdio', async (t) => {
-  using memory = allocate(4096, { shared: true })
-  memory.write(Buffer.from('hello child'), 0)
-  const token = memory.share()
-  t.true(['memfd', 'shm', 'section'].includes(token.kind))
-  const r = await converse(
-    `
+linuxOnly(test, 'a memfd_create descriptor in stdio (Windows sections travel by name: __test__/windows)')(
+  'allocate(n, { shared: true }) reaches a child process through a descriptor in stdio',
+  async (t) => {
+    using memory = allocate(4096, { shared: true })
+    memory.write(Buffer.from('hello child'), 0)
+    const token = memory.share()
+    t.true(['memfd', 'shm', 'section'].includes(token.kind))
+    const r = await converse(
+      `
     const map = memmap.openShared(JSON.parse(process.env.TOKEN), { fd: 3 })
     const seen = map.read(0, 11).toString()
     map.write(Buffer.from('hello parent'), 2000)
     report({ seen, length: map.length })
     map.close()
   `,
-    { fds: [token.fd as number], env: { TOKEN: JSON.stringify(token) } },
-  ).end()
-  exitedCleanly(t, r)
-  t.deepEqual(lastReport(r), { seen: 'hello child', length: 4096 })
-  t.is(memory.read(2000, 12).toString(), 'hello parent')
-})
+      { fds: [token.fd as number], env: { TOKEN: JSON.stringify(token) } },
+    ).end()
+    exitedCleanly(t, r)
+    t.deepEqual(lastReport(r), { seen: 'hello child', length: 4096 })
+    t.is(memory.read(2000, 12).toString(), 'hello parent')
+  },
+)
 
-test('Linux: shared memory reaches a child through /proc/<pid>/fd without a descriptor in stdio, and grows', (t) => {
-  using memory = allocate(4096, { shared: true })
-  memory.resize(3 * 4096)
-  memory.write(Buffer.from('past the first size'), 9000)
-  const token = memory.share()
-  t.is(fs.statSync(`/proc/self/fd/${token.fd}`).size, 3 * 4096, 'the memfd grew with resize()')
-  const r = runChild(`const map = memmap.openShared(JSON.parse(process.env.TOKEN)); report(map.read(9000, 19).toString()); map.close()`, {
-    env: { TOKEN: JSON.stringify(token) },
-  })
-  exitedCleanly(t, r)
-  t.is(lastReport(r), 'past the first size')
-})
+linuxOnly(test, '/proc/<pid>/fd and memfd_create')(
+  'Linux: shared memory reaches a child through /proc/<pid>/fd without a descriptor in stdio, and grows',
+  (t) => {
+    using memory = allocate(4096, { shared: true })
+    memory.resize(3 * 4096)
+    memory.write(Buffer.from('past the first size'), 9000)
+    const token = memory.share()
+    t.is(fs.statSync(`/proc/self/fd/${token.fd}`).size, 3 * 4096, 'the memfd grew with resize()')
+    const r = runChild(`const map = memmap.openShared(JSON.parse(process.env.TOKEN)); report(map.read(9000, 19).toString()); map.close()`, {
+      env: { TOKEN: JSON.stringify(token) },
+    })
+    exitedCleanly(t, r)
+    t.is(lastReport(r), 'past the first size')
+  },
+)
 
-test('Linux: the memfd behind shared memory refuses to shrink (F_SEAL_SHRINK), and resize() never shrinks it', (t) => {
-  using memory = allocate(8192, { shared: true })
-  const token = memory.share()
-  t.is(token.kind, 'memfd')
-  // Another descriptor of the same memfd (reopened through /proc, as another process would).
-  const fd = fs.openSync(`/proc/self/fd/${token.fd}`, 'r+')
-  try {
-    t.throws(() => fs.ftruncateSync(fd, 4096), { code: 'EPERM' })
-    t.is(fs.fstatSync(fd).size, 8192)
-    t.throws(() => memory.resize(4096), { code: 'ERR_MMAP_UNSUPPORTED', message: /never shrinks/ })
-    t.is(memory.length, 8192)
-    fs.ftruncateSync(fd, 16384)
-    t.is(fs.fstatSync(fd).size, 16384, 'growing is allowed')
-  } finally {
-    fs.closeSync(fd)
-  }
-})
+linuxOnly(test, 'memfd_create seals (F_SEAL_SHRINK), reopened through /proc/self/fd')(
+  'Linux: the memfd behind shared memory refuses to shrink (F_SEAL_SHRINK), and resize() never shrinks it',
+  (t) => {
+    using memory = allocate(8192, { shared: true })
+    const token = memory.share()
+    t.is(token.kind, 'memfd')
+    // Another descriptor of the same memfd (reopened through /proc, as another process would).
+    const fd = fs.openSync(`/proc/self/fd/${token.fd}`, 'r+')
+    try {
+      t.throws(() => fs.ftruncateSync(fd, 4096), { code: 'EPERM' })
+      t.is(fs.fstatSync(fd).size, 8192)
+      t.throws(() => memory.resize(4096), { code: 'ERR_MMAP_UNSUPPORTED', message: /never shrinks/ })
+      t.is(memory.length, 8192)
+      fs.ftruncateSync(fd, 16384)
+      t.is(fs.fstatSync(fd).size, 16384, 'growing is allowed')
+    } finally {
+      fs.closeSync(fd)
+    }
+  },
+)
 
 test('openShared may narrow the mode, never widen it', (t) => {
   const file = newFile(Buffer.alloc(4096))

@@ -1,6 +1,6 @@
-// scripts/spec-runner.mjs, the runner of the spec files on Bun and Deno: on a fixture whose test
-// titles say whether they pass, it must report exactly those results, the TAP summary and the exit
-// code, on each runtime.
+// scripts/spec-runner.mjs, the runner of the spec files on Bun and Deno (and on Node under wine):
+// on a fixture whose test titles say whether they pass or are skipped, it must report exactly
+// those results, the TAP summary and the exit code, on each runtime.
 import { spawnSync } from 'node:child_process'
 import * as path from 'node:path'
 import test from 'ava'
@@ -10,15 +10,26 @@ import { ROOT, runtimeBinary } from './helpers'
 
 const RUNNER = path.join(ROOT, 'scripts', 'spec-runner.mjs')
 
-const RUNTIMES = ['bun', 'deno'] as const
+const RUNTIMES = ['bun', 'deno', 'node'] as const
 type Runtime = (typeof RUNTIMES)[number]
 
 function runner(runtime: Runtime, ...specs: string[]) {
   // As scripts/runtimes-suite.mjs starts it.
   const args = runtime === 'deno' ? ['run', '-A', '--node-modules-dir=manual', RUNNER, ...specs] : [RUNNER, ...specs]
-  const r = spawnSync(runtimeBinary(runtime), args, { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
-  const results = (ok: string) => r.stdout.split('\n').flatMap((l) => (l.startsWith(ok) ? [l.replace(/^(not )?ok \d+ - /, '')] : []))
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, passed: results('ok '), failed: results('not ok ') }
+  const bin = runtime === 'node' ? process.execPath : runtimeBinary(runtime)
+  const r = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
+  const lines = r.stdout.split('\n')
+  const results = (ok: string, skip: boolean) =>
+    lines.flatMap((l) => (l.startsWith(ok) && l.endsWith(' # SKIP') === skip ? [l.replace(/^(not )?ok \d+ - /, '').replace(/ # SKIP$/, '')] : []))
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    passed: results('ok ', false),
+    skipped: results('ok ', true),
+    failed: results('not ok ', false),
+  }
 }
 
 for (const runtime of RUNTIMES) {
@@ -36,9 +47,13 @@ for (const runtime of RUNTIMES) {
       [],
       'only fails: tests fail',
     )
+    t.deepEqual(r.skipped, [
+      'spec-runner-sample › skipped: test.serial.skip never runs the test either',
+      'spec-runner-sample › skipped: test.skip never runs the test',
+    ])
     t.is(r.passed.length, 9, r.stdout)
-    t.is(r.failed.length, 14, r.stdout)
-    t.regex(r.stdout, /^1\.\.23\n# tests 23\n# pass 9\n# fail 14$/m)
+    t.is(r.failed.length, 15, r.stdout)
+    t.regex(r.stdout, /^1\.\.26\n# tests 26\n# pass 9\n# skip 2\n# fail 15$/m)
     t.regex(
       r.stdout,
       /not ok \d+ - spec-runner-sample › fails: a test still running at its t\.timeout\(\) limit\n {2}---\n {4}error: Error: Test timed out after 20 ms/,

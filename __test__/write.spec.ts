@@ -6,7 +6,7 @@ import test from 'ava'
 
 import { openSync, type Mode } from '..'
 import { exitedCleanly, runChild } from './child'
-import { python, sha256, tempFile } from './helpers'
+import { linuxOnly, python, sha256, tempFile } from './helpers'
 
 const PAGE = 4096
 
@@ -175,7 +175,7 @@ test('read() returns a fresh copy: mutating it changes neither the map nor the f
   t.true(fs.readFileSync(file).equals(original))
 })
 
-test("read() of a 'read' map equals Python's mmap slices, and 'read-write' writes are seen by Python's mmap", (t) => {
+linuxOnly(test, 'python3')("read() of a 'read' map equals Python's mmap slices, and 'read-write' writes are seen by Python's mmap", (t) => {
   const file = tempFile(3 * PAGE + 123)
   const pyRead = (ranges: Array<[number, number]>): string[] =>
     JSON.parse(

@@ -1,6 +1,6 @@
-// The whole test suite (`npm test`): formatting and lints (prettier, oxlint, rustfmt, clippy),
-// release build, Rust tests, the TypeScript type check, the extra runtimes, the package checks
-// (test:package, publint, attw), and the ava suite. Prints each stage's time and ends with one
+// The whole test suite (`npm test`): formatting and lints (prettier, oxlint, the suite's Linux-only
+// marks, rustfmt, clippy), release build, Rust tests, the TypeScript type check, the extra
+// runtimes, the package checks (test:package, publint, attw), and the ava suite. Prints each stage's time and ends with one
 // "N passed, N failed" line for the ava suite.
 import { spawn } from 'node:child_process'
 import { install } from './runtimes.mjs'
@@ -16,6 +16,8 @@ function checkNode() {
 const stages = [
   ['prettier --check', 'npm', ['run', 'format:check']],
   ['oxlint', 'npm', ['run', 'lint']],
+  // The suite's split (__test__/linux-only.cjs): every test left out off Linux names what it needs.
+  ['Linux-only marks', 'node', ['scripts/check-linux-only.mjs']],
   ['build (napi release + tsc)', 'npm', ['run', 'build']],
   ['build test-hooks binary', 'npm', ['run', 'build:test-hooks']],
   ['cargo test', 'cargo', ['test', '--workspace', '--quiet', '--features', 'memmap-node/test-hooks']],

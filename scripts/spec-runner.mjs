@@ -1,12 +1,16 @@
-// Runs ava spec files on Bun and on Deno, which ava itself cannot run on. Gives the specs a minimal
-// ava `test` (test, test.serial, test.macro, test.before) and the `t` assertions they use, with
-// ava's rules: a failed assertion throws and fails the test, a test with no assertion fails,
-// teardowns run in reverse order, serial tests run first. Anything else is undefined, so a spec
-// that needs it fails loudly instead of being skipped. Prints TAP like `ava --tap`; exits 1 if a
-// test failed or none ran. __test__/spec-runner.spec.ts runs it on a fixture with known results.
+// Runs ava spec files where ava itself cannot run: on Bun and Deno, and on Node under wine
+// (node.exe there cannot write to a pipe, which ava's workers need). Gives the specs a minimal
+// ava `test` (test, test.serial, test.skip, test.serial.skip, test.macro, test.before) and the `t`
+// assertions they use, with ava's rules: a failed assertion throws and fails the test, a test with
+// no assertion fails, teardowns run in reverse order, serial tests run first, a skipped test is
+// reported `# SKIP` with its title (linuxOnly in __test__/helpers.ts puts the reason there).
+// Anything else is undefined, so a spec that needs it fails loudly instead of being skipped.
+// Prints TAP like `ava --tap`; exits 1 if a test failed or none ran.
+// __test__/spec-runner.spec.ts runs it on a fixture with known results.
 //
 //   bun scripts/spec-runner.mjs __test__/read.spec.ts [more specs...]
 //   deno run -A --node-modules-dir=manual scripts/spec-runner.mjs __test__/read.spec.ts [...]
+//   node scripts/spec-runner.mjs __test__/read.spec.ts [...]     (wine node.exe: stdout to a file)
 import { readFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { basename, resolve } from 'node:path'
@@ -83,6 +87,8 @@ function context(state) {
     pass: () => ok(true, 't.pass()'),
     true: (actual, message) => ok(actual === true, 't.true()', message, [['Value is not `true`', actual]]),
     false: (actual, message) => ok(actual === false, 't.false()', message, [['Value is not `false`', actual]]),
+    truthy: (actual, message) => ok(Boolean(actual), 't.truthy()', message, [['Value is not truthy', actual]]),
+    falsy: (actual, message) => ok(!actual, 't.falsy()', message, [['Value is not falsy', actual]]),
     is: (actual, expected, message) => ok(Object.is(actual, expected), 't.is()', message, vs(actual, expected)),
     not: (actual, expected, message) => ok(!Object.is(actual, expected), 't.not()', message, [['Value is the same as', expected]]),
     deepEqual: (actual, expected, message) => ok(isDeepStrictEqual(actual, expected), 't.deepEqual()', message, vs(actual, expected)),
@@ -122,10 +128,18 @@ function register(serial, title, impl, ...args) {
   if (typeof impl === 'object' && impl !== null) [title, impl] = [impl.title ? impl.title(title, ...args) : title, impl.exec]
   if (typeof title !== 'string' || title === '' || typeof impl !== 'function') throw new TypeError(`test ${title}: needs a title and an implementation`)
   if (tests.some((other) => other.title === title)) throw new TypeError(`duplicate test title: ${title}`)
-  tests.push({ title, serial, run: (t) => impl(t, ...args) })
+  tests.push({ title, serial, skip: false, run: (t) => impl(t, ...args) })
+}
+/** ava's test.skip: reported as skipped, never run; the title is all that is checked. */
+function registerSkip(serial, title) {
+  if (typeof title !== 'string' || title === '') throw new TypeError(`test.skip: needs a title, got ${show(title)}`)
+  if (tests.some((other) => other.title === title)) throw new TypeError(`duplicate test title: ${title}`)
+  tests.push({ title, serial, skip: true, run: () => {} })
 }
 const test = (...args) => register(false, ...args)
+test.skip = (title) => registerSkip(false, title)
 test.serial = (...args) => register(true, ...args)
+test.serial.skip = (title) => registerSkip(true, title)
 test.macro = (macro) => (typeof macro === 'function' ? { exec: macro } : macro)
 test.before = (fn) => beforeHooks.push(fn)
 
@@ -163,10 +177,13 @@ async function runTest({ title, run }) {
   return state
 }
 
-const counts = { n: 0, passed: 0, failed: 0 }
-function report(title, failure, logs = []) {
+const counts = { n: 0, passed: 0, failed: 0, skipped: 0 }
+function report(title, failure, logs = [], skipped = false) {
   counts.n++
-  if (failure == null) {
+  if (skipped) {
+    counts.skipped++
+    console.log(`ok ${counts.n} - ${title} # SKIP`)
+  } else if (failure == null) {
     counts.passed++
     console.log(`ok ${counts.n} - ${title}`)
   } else {
@@ -185,15 +202,16 @@ function report(title, failure, logs = []) {
  * itself, and a plugin answers `ava`. Deno would run a .ts file as an ES module, where the specs'
  * `__dirname`, `require` and `import ... from '..'` (the package directory) do not exist: ava
  * runs them as CommonJS (tsx, `"ts": "commonjs"` in package.json), so here each .ts file is
- * compiled to CommonJS by TypeScript's transpileModule (no type check, as tsx) and required.
+ * compiled to CommonJS by TypeScript's transpileModule (no type check, as tsx) and required. Node
+ * loads them the same way (tsx's esbuild would need its Windows binary under wine).
  */
 function specLoader() {
-  const { Bun, Deno } = /** @type {{ Bun?: { plugin(plugin: object): void }, Deno?: unknown }} */ (globalThis)
+  const { Bun } = /** @type {{ Bun?: { plugin(plugin: object): void } }} */ (globalThis)
   if (Bun !== undefined) {
     Bun.plugin({ name: 'ava → spec-runner', setup: (build) => build.module('ava', () => ({ exports: { default: test, test }, loader: 'object' })) })
     return (/** @type {string} */ spec) => import(pathToFileURL(resolve(spec)).href)
   }
-  if (Deno !== undefined) {
+  {
     const require = createRequire(import.meta.url)
     const ts = require('typescript')
     const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2023, esModuleInterop: true }
@@ -208,10 +226,9 @@ function specLoader() {
     }
     return (/** @type {string} */ spec) => require(resolve(spec))
   }
-  throw new Error('scripts/spec-runner.mjs runs on Bun or Deno (Node runs the specs under ava)')
 }
 const specs = process.argv.slice(2)
-if (specs.length === 0) throw new Error('usage: bun scripts/spec-runner.mjs <spec.ts>... (or deno run -A --node-modules-dir=manual)')
+if (specs.length === 0) throw new Error('usage: bun|node scripts/spec-runner.mjs <spec.ts>... (or deno run -A --node-modules-dir=manual)')
 const loadSpec = specLoader()
 
 console.log('TAP version 13')
@@ -226,9 +243,13 @@ for (const spec of specs) {
     continue
   }
   for (const record of [...tests.filter((r) => r.serial), ...tests.filter((r) => !r.serial)]) {
+    if (record.skip) {
+      report(prefix + record.title, null, [], true)
+      continue
+    }
     const state = await runTest(record)
     report(prefix + record.title, state.failure, state.logs)
   }
 }
-console.log(`\n1..${counts.n}\n# tests ${counts.n}\n# pass ${counts.passed}\n# fail ${counts.failed}`)
+console.log(`\n1..${counts.n}\n# tests ${counts.n}\n# pass ${counts.passed}\n# skip ${counts.skipped}\n# fail ${counts.failed}`)
 process.exitCode = counts.failed > 0 || counts.passed === 0 ? 1 : 0
