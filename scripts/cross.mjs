@@ -240,6 +240,8 @@ const counts = []
  * marked in their spec with linuxOnly(test, reason): those are skipped there, with the reason.)
  */
 const NOT_UNDER_WINE = {
+  'examples.spec.ts':
+    "it runs the examples as users do, through tsx, whose esbuild binary here is @esbuild/linux-x64 (npm installed the host's); the Windows sharing paths run in __test__/windows",
   'entries.spec.ts': "its projects link node_modules/memmap to the checkout, and wine 8 makes no link node.exe resolves (a 'dir' symlink or a junction alike)",
   'install.spec.ts':
     'node.exe 22 under wine 8 dies of a page fault while this spec runs (its children fake other platforms); the workflow runs it on real Windows',
