@@ -1,10 +1,31 @@
 // The open + close scenarios (SPEC §6 rows 1-4): a loop of openSync + close, with or without
 // touching `bytes[0]`, on a 4 KiB or a 1 GiB file, beside the C cycle
-// (open/fstat/mmap/munmap/close), Python's mmap cycle and Bun.mmap, all in fresh processes.
+// (open/fstat/mmap/munmap/close), Python's mmap cycle, Bun.mmap and @riaskov/mmap-io (both
+// unmapped by GC only), all in fresh processes.
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import { PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
-import { GiB, cacheNote, calibrate, fmtBytes, fmtNs, fmtRatio, interleave, median, memmap, met, now, runChild, runProgram, since, timeOps } from './lib.mjs'
+import {
+  GiB,
+  MMAP_IO,
+  cacheNote,
+  calibrate,
+  fmtBytes,
+  fmtNs,
+  fmtRatio,
+  fmtSpread,
+  interleave,
+  median,
+  memmap,
+  met,
+  now,
+  runChild,
+  runProgram,
+  since,
+  timeOps,
+} from './lib.mjs'
 
 const SAMPLES = 7
 
@@ -26,36 +47,52 @@ export function cycleScenario({ url, name, title, size, touch, maxRatio }) {
     if (file.skip) return { rows: [], notes: [`skipped: ${file.skip}`] }
     const c = ctx.c('open_close')
     const py = ctx.py('open_close')
-    const bun = ctx.bun()
+    const bun = ctx.runtime('bun')
+    const mmapIo = ctx.mmapIo()
     const progIters = size >= GiB && touch ? 2000 : 10000
     const variants = [
       { key: 'memmap', run: () => runChild(script, 'memmap', { file: file.path, touch: false }) },
       ...(touch ? [{ key: 'memmapView', run: () => runChild(script, 'memmap', { file: file.path, touch: true }) }] : []),
       ...(c.skip ? [] : [{ key: 'c', run: () => runProgram(c.path, [file.path, progIters, SAMPLES, touch ? 1 : 0], 'C open_close') }]),
       ...(py.skip ? [] : [{ key: 'py', run: () => runProgram(py.python, [py.script, file.path, progIters / 2, SAMPLES, touch ? 1 : 0], 'open_close.py') }]),
-      ...(bun ? [{ key: 'bun', run: () => runChild(script, 'bun', { file: file.path, touch }, { runtime: bun }) }] : []),
+      ...(bun.skip ? [] : [{ key: 'bun', run: () => runChild(script, 'bun', { file: file.path, touch }, { runtime: bun.path }) }]),
+      ...(mmapIo.skip
+        ? []
+        : [{ key: 'mmapIo', run: () => runChild(script, 'mmap-io', { file: file.path, touch, dir: mmapIo.dir }, { flags: ['--expose-gc'] }) }]),
     ]
     const resident = []
     const { results, errors } = interleave(variants, { before: () => resident.push(ctx.warm(file.path)) })
-    const med = (key) => median((results[key] ?? []).flatMap((r) => r.ns))
+    // One figure per process: the median of its samples.
+    const runs = (key) => (results[key] ?? []).map((r) => median(r.ns))
+    const med = (key) => median(runs(key))
     const m = med('memmap')
     const mv = med('memmapView')
     const cNs = med('c')
     const pyNs = med('py')
     const bunNs = med('bun')
+    const ioNs = med('mmapIo')
     const subject = touch ? mv : m
+    const peer = (entry, key, label) =>
+      entry.skip ? `${label} not measured: ${entry.skip}` : errors[key] ? `${label} failed: ${errors[key]}` : `${label} ${fmtSpread(runs(key), fmtNs)}`
     const baselines = [
-      `C ${c.skip ? `n/a (${c.skip})` : errors.c ? `failed: ${errors.c}` : fmtNs(cNs)}`,
-      `Python mmap ${py.skip ? `n/a (${py.skip})` : errors.py ? `failed: ${errors.py}` : fmtNs(pyNs)}`,
-      `Bun.mmap ${bun ? (errors.bun ? `failed: ${errors.bun}` : `${fmtNs(bunNs)} (view always created; unmapped by GC, a forced Bun.gc(true) per sample included)`) : 'n/a (no Bun in .runtimes)'}`,
-      '@riaskov/mmap-io not measured (needs node-gyp)',
+      c.skip ? `C n/a (${c.skip})` : peer(c, 'c', 'C'),
+      py.skip ? `Python mmap n/a (${py.skip})` : peer(py, 'py', 'Python mmap'),
+      `${peer(bun, 'bun', 'Bun.mmap')}${bun.skip || errors.bun ? '' : ' (view always created; unmapped by GC, a forced Bun.gc(true) per sample included)'}`,
+      `${peer(mmapIo, 'mmapIo', `${MMAP_IO.pkg} ${MMAP_IO.version}`)}${
+        mmapIo.skip || errors.mmapIo
+          ? ''
+          : ` (fs.openSync + fstatSync + map(size, PROT_READ, MAP_SHARED, fd, 0) + fs.closeSync; a Buffer always created; no unmap in its API: unmapped by GC, a forced gc() and the event-loop turn that runs the unmaps per sample included; before that GC ${fmtSpread(
+              (results.mmapIo ?? []).map((r) => median(r.mapNs)),
+              fmtNs,
+            )})`
+      }`,
     ].join('; ')
-    const ratio = `${fmtRatio(subject / cNs)} C; ${fmtRatio(subject / pyNs)} Python; ${fmtRatio(subject / bunNs)} Bun (time)`
+    const ratio = `${fmtRatio(subject / cNs)} C; ${fmtRatio(subject / pyNs)} Python; ${fmtRatio(subject / bunNs)} Bun; ${fmtRatio(subject / ioNs)} mmap-io (time, medians)`
     const what = touch ? 'open + `bytes[0]` + close' : 'open + close, no view'
     const rows = [
       {
         work: `${what}, ${fmtBytes(size)} file`,
-        memmap: errors.memmap || errors.memmapView ? `failed: ${errors.memmap ?? errors.memmapView}` : fmtNs(subject),
+        memmap: errors.memmap || errors.memmapView ? `failed: ${errors.memmap ?? errors.memmapView}` : fmtSpread(runs(touch ? 'memmapView' : 'memmap'), fmtNs),
         baselines,
         ratio,
         target: maxRatio ? `<= ${maxRatio}x C` : 'report',
@@ -70,8 +107,8 @@ export function cycleScenario({ url, name, title, size, touch, maxRatio }) {
       const gcNs = median(r.map((x) => x.gcNsPerOp))
       rows.push({
         work: `the view itself (${what} minus open + close)`,
-        memmap: `${fmtNs(mv - m)} (open + close alone: ${fmtNs(m)})`,
-        baselines: `C page fault on byte 0: ${c.skip || errors.c ? 'n/a' : fmtNs(cNs)} for the whole touched cycle`,
+        memmap: `${fmtNs(mv - m)} (difference of medians; open + close alone: ${fmtSpread(runs('memmap'), fmtNs)})`,
+        baselines: `C page fault on byte 0: ${c.skip || errors.c ? 'n/a' : fmtSpread(runs('c'), fmtNs)} for the whole touched cycle`,
         ratio: `view is ${((100 * (mv - m)) / mv).toFixed(0)}% of the cycle`,
         target: 'report',
         met: met(undefined),
@@ -92,11 +129,57 @@ export function cycleScenario({ url, name, title, size, touch, maxRatio }) {
       cacheNote(resident),
       "memmap: `openSync(path)` (mode 'read': MAP_PRIVATE, PROT_READ|PROT_WRITE, MAP_NORESERVE); C: open(O_RDONLY)/fstat/mmap(PROT_READ, MAP_PRIVATE)/munmap/close; Python: os.open + mmap.mmap(ACCESS_READ) + close",
     ]
-    for (const [k, e] of Object.entries(errors)) if (!['memmap', 'memmapView', 'c', 'py', 'bun'].includes(k)) notes.push(`${k} failed: ${e}`)
+    if (size >= GiB && results.mmapIo?.length) {
+      notes.push(
+        `${MMAP_IO.pkg} returns a Buffer over the whole ${fmtBytes(size)} map on every cycle, an external backing store that V8 counts as external memory (as \`bytes\` in memmap's open + \`bytes[0]\` + close row), so its loop runs garbage collections before any forced one.`,
+      )
+    }
+    for (const [k, e] of Object.entries(errors)) if (!['memmap', 'memmapView', 'c', 'py', 'bun', 'mmapIo'].includes(k)) notes.push(`${k} failed: ${e}`)
     return { title, conditions, rows, notes }
   }
 
-  async function child(role, { file, touch }) {
+  async function child(role, { file, touch, dir }) {
+    if (role === 'mmap-io') {
+      const mmap = createRequire(import.meta.url)(dir)
+      const gc = /** @type {() => void} */ (globalThis.gc)
+      let sink = 0
+      const fn = () => {
+        const fd = fs.openSync(file, 'r')
+        const buf = mmap.map(fs.fstatSync(fd).size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+        fs.closeSync(fd)
+        if (touch) sink ^= buf[0]
+      }
+      // Maps stay until their Buffers are collected, and Node runs a collected Buffer's free
+      // callback (here munmap) on a later turn of the event loop: each sample ends with gc() and
+      // one setImmediate, timed. A sample's count stays well under vm.max_map_count (65530).
+      const release = async () => {
+        gc()
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      // Calibrated on 64 cycles (a 1 GiB map costs milliseconds here), then 512 if those were quick.
+      let n = 64
+      let t0 = now()
+      for (let i = 0; i < n; i++) fn()
+      await release()
+      if (since(t0) < 5e6) {
+        n = 512
+        t0 = now()
+        for (let i = 0; i < n; i++) fn()
+        await release()
+      }
+      const iters = Math.max(64, Math.min(8192, Math.round((n * 60e6) / Math.max(since(t0), 1))))
+      const ns = []
+      const mapNs = []
+      for (let s = -1; s < SAMPLES; s++) {
+        const t = now()
+        for (let i = 0; i < iters; i++) fn()
+        const loop = since(t)
+        await release()
+        if (s >= 0) ns.push(since(t) / iters)
+        if (s >= 0) mapNs.push(loop / iters)
+      }
+      return { ns, mapNs, sink }
+    }
     if (role === 'bun') {
       let sink = 0
       const fn = () => {

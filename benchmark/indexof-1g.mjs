@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-import { GiB, cacheNote, fmtGBs, fmtNs, fmtRatio, interleave, main, median, memmap, met, now, runChild, runProgram, since } from './lib.mjs'
+import { GiB, cacheNote, fmtGBs, fmtNs, fmtRatio, fmtSpread, interleave, main, median, memmap, met, now, runChild, runProgram, since } from './lib.mjs'
 
 const script = fileURLToPath(import.meta.url)
 const SIZE = GiB
@@ -26,10 +26,13 @@ async function run(ctx) {
   if (errors.memmap) throw new Error(errors.memmap)
   const all = Object.values(results).flat()
   const absent = all.every((r) => r.found === -1)
-  const loop = (k, f = 'loopNs') => median((results[k] ?? []).flatMap((r) => r[f]))
-  const first = (k) => median((results[k] ?? []).map((r) => r.firstNs))
+  // One figure per process: the median of its searches, and its first search.
+  const loops = (k, f = 'loopNs') => (results[k] ?? []).map((r) => median(r[f]))
+  const firsts = (k) => (results[k] ?? []).map((r) => r.firstNs)
+  const first = (k) => median(firsts(k))
   const bw = (ns) => (SIZE / ns) * 1e9
-  const [m, p, b, ma] = [loop('memmap'), loop('py'), loop('buffer'), loop('memmap', 'asyncNs')]
+  const [m, p, ma] = [median(loops('memmap')), median(loops('py')), median(loops('memmap', 'asyncNs'))]
+  const speed = (k, f) => `${fmtSpread(loops(k, f).map(bw), fmtGBs)}, ${fmtNs(median(loops(k, f)))}`
   const pyText = (v) => (py.skip ? `n/a (${py.skip})` : errors.py ? `failed: ${errors.py}` : v)
   return {
     title: 'indexOf of an absent byte in 1 GiB',
@@ -41,23 +44,23 @@ async function run(ctx) {
     rows: [
       {
         work: 'indexOf(0xff), absent, 1 GiB, map already faulted',
-        memmap: `${fmtGBs(bw(m))} (${fmtNs(m)})`,
-        baselines: `Python mmap.find ${pyText(`${fmtGBs(bw(p))} (${fmtNs(p)})`)}; Buffer#indexOf on a readFileSync copy ${fmtGBs(bw(b))}`,
+        memmap: speed('memmap'),
+        baselines: `Python mmap.find ${pyText(speed('py'))}; Buffer#indexOf on a readFileSync copy ${speed('buffer')}`,
         ratio: `${fmtRatio(p / m)} Python speed`,
         target: '>= 0.95x Python',
         met: met(p / m >= 0.95),
       },
       {
         work: 'open + first indexOf (page faults included)',
-        memmap: fmtNs(first('memmap')),
-        baselines: `Python open + mmap + first find ${pyText(fmtNs(first('py')))}; readFileSync + indexOf ${fmtNs(first('buffer'))}`,
+        memmap: fmtSpread(firsts('memmap'), fmtNs),
+        baselines: `Python open + mmap + first find ${pyText(fmtSpread(firsts('py'), fmtNs))}; readFileSync + indexOf ${fmtSpread(firsts('buffer'), fmtNs)}`,
         ratio: `${fmtRatio(first('py') / first('memmap'))} Python speed`,
         target: 'report',
         met: met(undefined),
       },
       {
         work: '`indexOfAsync(0xff)` on the thread pool, map faulted',
-        memmap: `${fmtGBs(bw(ma))} (${fmtNs(ma)})`,
+        memmap: speed('memmap', 'asyncNs'),
         baselines: pyText(`Python mmap.find ${fmtGBs(bw(p))}`),
         ratio: `${fmtRatio(p / ma)} Python speed`,
         target: 'report',

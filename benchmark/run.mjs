@@ -4,7 +4,7 @@
 //
 //   node benchmark/run.mjs                     every scenario
 //   node benchmark/run.mjs sum-1g indexof-1g   a subset
-//   MEMMAP_BENCH_PROCS=5 node benchmark/run.mjs  more processes per variant (default 3)
+//   MEMMAP_BENCH_PROCS=1 node benchmark/run.mjs  fewer processes per variant, to check a change runs (default 5)
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 

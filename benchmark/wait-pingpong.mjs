@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { fmtNs, interleave, main, median, memmap, now, since } from './lib.mjs'
+import { fmtNs, fmtSpread, interleave, main, median, memmap, now, since } from './lib.mjs'
 
 const script = fileURLToPath(import.meta.url)
 const ROUNDS = { wait: 20_000, waitAsync: 20_000, poll: 1_000, pipe: 20_000 }
@@ -24,13 +24,18 @@ async function run(ctx) {
   )
   for (const [k, e] of Object.entries(errors)) throw new Error(`${k}: ${e}`)
   const m = (k, f) => median(results[k].map((r) => r[f]))
-  const lat = (k) => `median ${fmtNs(m(k, 'p50'))}, p99 ${fmtNs(m(k, 'p99'))} (${ROUNDS[k].toLocaleString('en')} round trips)`
+  const f = (k, field) =>
+    fmtSpread(
+      results[k].map((r) => r[field]),
+      fmtNs,
+    )
+  const lat = (k) => `median ${f(k, 'p50')}, p99 ${f(k, 'p99')} (${ROUNDS[k].toLocaleString('en')} round trips per pair)`
   const ratio = (k) => `${(m(k, 'p50') / m('waitAsync', 'p50')).toFixed(1)}x the median of waitAsync`
   return {
     title: 'round trip between two processes through a shared Int32',
     conditions: [
       `two Node processes map one 4 KiB file 'read-write'; each round the measuring side stores and wakes, the other answers; ${WARMUP} warm-up rounds are not counted`,
-      `${results.wait.length} process pairs per variant, interleaved; medians over pairs of each pair's median and p99`,
+      `${results.wait.length} process pairs per variant, interleaved; each pair's median and p99 round trip, shown as \`median (min–max)\` over pairs`,
       'polling: `Atomics.load` then `await new Promise((r) => setTimeout(r, 0))` until the value moves (Node clamps the delay to 1 ms)',
       "pipe: one byte written to the child's stdin, echoed on its stdout, awaited with 'data'",
     ],
