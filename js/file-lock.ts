@@ -6,7 +6,7 @@
 // libuv's pool nor one of memmap's, and an abort or close() settles it at once.
 import type { FileLock, FileLockOptions, LockFileOptions, Range } from '../index'
 import { abortError, argError, fromNative, mmapError } from './errors'
-import type { NativeMap } from './native'
+import { native, type NativeMap } from './native'
 import { boolean, byteCount, checkRange, object, signalOf } from './validate'
 
 /** The longest pause between two attempts of a pending lockFile(), in milliseconds: how late it may notice a release. */
@@ -84,7 +84,7 @@ export function lockFile(
     const r = lockRequest(mapLength, options)
     const signal = signalOf('options.signal', options?.signal)
     if (signal?.aborted) return Promise.reject(abortError(signal))
-    const attempt = () => n.lockFile(r.exclusive, r.whole, r.start, r.count, false)
+    const attempt = () => native.lockFile(n, r.exclusive, r.whole, r.start, r.count, false)
     // The first attempt also reports what can never succeed (an allocate() map, an overlapping
     // lock of this map, an exclusive lock on a 'read' map) at once.
     const first = attempt()

@@ -42,7 +42,7 @@ export function openSync(file: FileArgument, options?: OpenOptions): MappedFile 
   const p = prepare(file, options)
   if (p.signal?.aborted) throw abortError(p.signal)
   try {
-    return wrap(p, native.NativeMap.open(p.path, p.fd, p.modeCode, p.offset, p.length, p.create, p.permissions, p.size, p.flags, undefined))
+    return wrap(p, native.open(p.path, p.fd, p.modeCode, p.offset, p.length, p.create, p.permissions, p.size, p.flags, undefined))
   } catch (error) {
     throw fromNative(error, p.path, p.given)
   }
@@ -54,7 +54,7 @@ export async function open(file: FileArgument, options?: OpenOptions): Promise<M
   if (p.signal?.aborted) throw abortError(p.signal)
   try {
     const request = native.openAsync(p.path, p.fd, p.modeCode, p.offset, p.length, p.create, p.permissions, p.size, p.flags)
-    const handle = await abortable(request, p.signal, (late) => late.close())
+    const handle = await abortable(request, p.signal, (late) => native.close(late))
     return wrap(p, handle)
   } catch (error) {
     throw fromNative(error, p.path, p.given)
@@ -69,7 +69,7 @@ export function allocate(length: number | bigint, options?: { hugePages?: boolea
   const shared = boolean('shared', o.shared, false)
   if (huge && shared) throw argError('ERR_INVALID_ARG_VALUE', 'hugePages', 'false with `shared: true` (shared memory gets ordinary pages)', o.hugePages)
   try {
-    const handle = shared ? native.NativeMap.allocateShared(len) : native.NativeMap.allocate(len, huge)
+    const handle = shared ? native.allocateShared(len) : native.allocate(len, huge)
     return new MappedFile({ native: handle, path: null, mode: 'read-write', offset: 0 })
   } catch (error) {
     throw fromNative(error, null, { length })

@@ -75,7 +75,7 @@ export class MappedFile {
     this.#path = init.path
     this.#mode = init.mode
     this.#offset = init.offset
-    this.#length = init.native.length
+    this.#length = native.length(init.native)
   }
 
   /** The path as opened (a URL converted, a Buffer decoded as UTF-8), or null. */
@@ -98,16 +98,16 @@ export class MappedFile {
   }
   /** The file's current size in bytes (fstat). */
   get fileSize(): number {
-    return this.#call((n) => n.fileSize())
+    return this.#call((n) => native.fileSize(n))
   }
   /** Huge pages backing the map: 'hugetlb' or 'thp' for `allocate(n, { hugePages: true })`, else false. */
   get hugePages(): 'hugetlb' | 'thp' | false {
-    const kind = this.#live().hugePages
+    const kind = native.hugePages(this.#live())
     return kind === 'hugetlb' || kind === 'thp' ? kind : false
   }
   /** True when the OS refused a private writable map and 'read' fell back to a read-only one. */
   get strayWritesFault(): boolean {
-    return this.#live().strayWritesFault
+    return native.strayWritesFault(this.#live())
   }
 
   /** The mapped bytes `[offset, offset + length)` as one ArrayBuffer; the same object until close. */
@@ -210,7 +210,7 @@ export class MappedFile {
     const start = byteCount('byteOffset', byteOffset)
     const count = byteCount('length', length)
     checkRange(['byteOffset', byteOffset, start], ['length', length, count], this.#length)
-    return this.#call(() => n.read(start, count)) as Buffer
+    return this.#call(() => native.read(n, start, count)) as Buffer
   }
 
   /** Copies `target.byteLength` bytes from `byteOffset` into `target`; returns the count. */
@@ -219,7 +219,7 @@ export class MappedFile {
     const into = bytesOf('target', target)
     const start = byteCount('byteOffset', byteOffset)
     checkRange(['byteOffset', byteOffset, start], ['target.byteLength', into.byteLength, into.byteLength], this.#length)
-    return this.#call(() => n.readInto(into, start))
+    return this.#call(() => native.readInto(n, into, start))
   }
 
   /**
@@ -237,7 +237,7 @@ export class MappedFile {
     if (this.#mode === 'read') throw mmapError('ERR_MMAP_READ_ONLY', "write() needs mode 'read-write' or 'copy-on-write'")
     checkRange(['byteOffset', byteOffset, start], ['length', length ?? count, count], this.#length)
     const slice = from === 0 && count === all.byteLength ? all : all.subarray(from, from + count)
-    return this.#call(() => n.write(slice, start))
+    return this.#call(() => native.write(n, slice, start))
   }
 
   /** First index of `needle` in `[fromOffset, toOffset)`, or -1; Buffer's semantics otherwise. */
@@ -266,7 +266,7 @@ export class MappedFile {
     const n = this.#live()
     const [start, count] = this.#range(range)
     const durable = boolean('range.durable', range?.durable, false)
-    this.#call(() => n.flush(start, count, durable))
+    this.#call(() => native.flush(n, start, count, durable))
   }
 
   /** `flushSync` on the thread pool. */
@@ -275,7 +275,7 @@ export class MappedFile {
     const [start, count] = this.#range(range)
     const durable = boolean('range.durable', range?.durable, false)
     try {
-      await this.#call(() => native.flushAsync(n.hold(), start, count, durable))
+      await this.#call(() => native.flushAsync(native.hold(n), start, count, durable))
     } catch (error) {
       throw fromNative(error, this.#path)
     }
@@ -287,28 +287,28 @@ export class MappedFile {
     if (advice === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'advice', 'a string', advice)
     const a = oneOf('advice', advice, ADVICE, 'normal')
     const [start, count] = this.#range(range)
-    this.#call(() => n.advise(binding<BindingAdvice>(a), start, count))
+    this.#call(() => native.advise(n, binding<BindingAdvice>(a), start, count))
   }
 
   /** Locks the range in memory (mlock2 MLOCK_ONFAULT, then populated by reads: no private copies). */
   lock(range?: Range): void {
     const n = this.#live()
     const [start, count] = this.#range(range)
-    this.#call(() => n.lock(start, count))
+    this.#call(() => native.lock(n, start, count))
   }
 
   /** Unlocks the range (munlock). */
   unlock(range?: Range): void {
     const n = this.#live()
     const [start, count] = this.#range(range)
-    this.#call(() => n.unlock(start, count))
+    this.#call(() => native.unlock(n, start, count))
   }
 
   /** Pages of the range in memory (mincore). `exact` is false where the kernel reports only this process's own pages. */
   residency(range?: Range): { resident: number; total: number; exact: boolean } {
     const n = this.#live()
     const [start, count] = this.#range(range)
-    return this.#call(() => n.residency(start, count))
+    return this.#call(() => native.residency(n, start, count))
   }
 
   /**
@@ -320,7 +320,7 @@ export class MappedFile {
     if (protection === undefined) throw argError('ERR_INVALID_ARG_TYPE', 'protection', 'a string', protection)
     const p = oneOf('protection', protection, ['read', 'read-write'] as const, 'read')
     if (this.#mode !== 'read-write') throw mmapError('ERR_MMAP_UNSUPPORTED', "protect() needs a 'read-write' file map or an allocate() map")
-    this.#call(() => n.protect(p === 'read-write'))
+    this.#call(() => native.protect(n, p === 'read-write'))
   }
 
   /** Sleeps while the Int32 at `byteOffset` holds `expected` (Atomics.wait across processes). */
@@ -338,7 +338,7 @@ export class MappedFile {
 
   /** A plain token `openShared` maps this range with again, in a worker or another process (see index.d.ts). */
   share(): SharedMapToken {
-    const info = this.#call((n) => n.shareInfo())
+    const info = this.#call((n) => native.shareInfo(n))
     return tokenOf(info, this.#path, this.#offset, this.#length, this.#mode)
   }
 
@@ -346,7 +346,7 @@ export class MappedFile {
   lockFileSync(options?: FileLockOptions): FileLock {
     const n = this.#live()
     const r = lockRequest(this.#length, options)
-    const id = this.#call(() => n.lockFile(r.exclusive, r.whole, r.start, r.count, true))
+    const id = this.#call(() => native.lockFile(n, r.exclusive, r.whole, r.start, r.count, true))
     return this.#held(r.exclusive, id as number)
   }
 
@@ -359,15 +359,15 @@ export class MappedFile {
   tryLockFile(options?: FileLockOptions): boolean {
     const n = this.#live()
     const r = lockRequest(this.#length, options)
-    return this.#call(() => n.lockFile(r.exclusive, r.whole, r.start, r.count, false)) !== null
+    return this.#call(() => native.lockFile(n, r.exclusive, r.whole, r.start, r.count, false)) !== null
   }
 
   /** Releases every file lock of the map, or the one taken with exactly `range`. */
   unlockFile(range?: Range): void {
     const n = this.#live()
-    if (range === undefined) return this.#call(() => n.unlockFile(true, 0, 0))
+    if (range === undefined) return this.#call(() => native.unlockFile(n, true, 0, 0))
     const [start, count] = lockRange(this.#length, range, 'range')
-    this.#call(() => n.unlockFile(false, start, count))
+    this.#call(() => native.unlockFile(n, false, start, count))
   }
 
   /**
@@ -379,8 +379,8 @@ export class MappedFile {
     const len = byteCount('newLength', newLength)
     wakeWaiters(n)
     this.#dropViews()
-    this.#call(() => n.resize(len))
-    this.#length = n.length
+    this.#call(() => native.resize(n, len))
+    this.#length = native.length(n)
   }
 
   /** For 'read' maps opened without `length`: follows the file's current size. Returns the new length. */
@@ -388,7 +388,7 @@ export class MappedFile {
     const n = this.#live()
     wakeWaiters(n)
     this.#dropViews()
-    this.#length = this.#call(() => n.remap())
+    this.#length = this.#call(() => native.remap(n))
     return this.#length
   }
 
@@ -404,7 +404,7 @@ export class MappedFile {
     rejectPendingLocks(n)
     this.#dropViews()
     try {
-      n.close()
+      native.close(n)
     } catch (error) {
       throw fromNative(error, this.#path)
     }
@@ -441,7 +441,7 @@ export class MappedFile {
   #held(exclusive: boolean, id: number): FileLock {
     return new HeldFileLock(exclusive, () => {
       const n = this.#native
-      if (n !== null) this.#call(() => n.unlockFileLock(id))
+      if (n !== null) this.#call(() => native.unlockFileLock(n, id))
     })
   }
 
@@ -452,7 +452,7 @@ export class MappedFile {
 
   #create(shift: number, start: number, length: number): ArrayBuffer {
     const n = this.#live()
-    return this.#call(() => n.createBuffer(shift, start, length)) as ArrayBuffer
+    return this.#call(() => native.createBuffer(n, shift, start, length)) as ArrayBuffer
   }
 
   /** Validates a `[start, start + count * size)` window; `count` defaults to what fits. */

@@ -77,7 +77,28 @@ function loadError(cause: unknown): CodedError {
   return error
 }
 
-function load(): typeof Binding {
+/**
+ * `open`, `length` and `close` are plain Node-API callbacks (crates/node/src/hot.rs), so the generated
+ * typings lack them.
+ */
+interface HotPaths {
+  open(
+    path: string | null,
+    fd: number,
+    mode: number,
+    offset: number,
+    length: number,
+    create: number,
+    permissions: number,
+    size: number,
+    flags: number,
+    identity: Binding.FileIdentity | undefined,
+  ): Binding.NativeMap
+  length(map: Binding.NativeMap): number
+  close(map: Binding.NativeMap): void
+}
+
+function load(): typeof Binding & HotPaths {
   try {
     // MEMMAP_TEST_BINDING=1 selects the test build (native-test/, `npm run build:test-hooks`), the
     // only one with the status-injection hooks; published packages contain no such directory.
@@ -88,5 +109,5 @@ function load(): typeof Binding {
   }
 }
 
-export const native: typeof Binding = load()
+export const native: typeof Binding & HotPaths = load()
 export type NativeMap = Binding.NativeMap

@@ -14,7 +14,7 @@ export const MODES: readonly Mode[] = ['read', 'read-write', 'copy-on-write']
 export const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage']
 
 /**
- * An open request, checked, as the binding takes it: positional numbers (`NativeMap.open` and
+ * An open request, checked, as the binding takes it: positional numbers (`open` and
  * `openAsync` in crates/node/src/open.rs, `PackedOptions` in options.rs), so a call converts no
  * object. The codes are indexes into MODES, CREATE and ADVICE; -1 is "not given".
  */

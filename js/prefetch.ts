@@ -14,7 +14,7 @@ export async function prefetch(n: NativeMap, path: string | null, start: number,
   const stop = () => flag.abort()
   signal?.addEventListener('abort', stop, { once: true })
   try {
-    await abortable(native.prefetchAsync(n.hold(), start, count, flag), signal, () => {})
+    await abortable(native.prefetchAsync(native.hold(n), start, count, flag), signal, () => {})
   } catch (error) {
     throw fromNative(error, path)
   } finally {

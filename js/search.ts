@@ -13,7 +13,7 @@ export function indexOf(n: NativeMap, length: number, needle: Needle, fromOffset
   const bytes = needleOf(needle)
   const from = integer('fromOffset', fromOffset)
   const to = toOffset === undefined ? length : integer('toOffset', toOffset)
-  return n.indexOf(bytes, from, to)
+  return native.indexOf(n, bytes, from, to)
 }
 
 /** Last match starting at or before `fromOffset` (default: the end) and at or after `toOffset`. */
@@ -21,7 +21,7 @@ export function lastIndexOf(n: NativeMap, length: number, needle: Needle, fromOf
   const bytes = needleOf(needle)
   const from = fromOffset === undefined ? length : integer('fromOffset', fromOffset)
   const to = integer('toOffset', toOffset)
-  return n.lastIndexOf(bytes, from, to)
+  return native.lastIndexOf(n, bytes, from, to)
 }
 
 /** `indexOf` on the thread pool; `signal` rejects the promise with an AbortError at once. */
@@ -38,7 +38,7 @@ export async function indexOfAsync(
   const to = o.to === undefined ? length : integer('options.to', o.to)
   const signal = signalOf('options.signal', o.signal)
   try {
-    return await abortable(native.indexOfAsync(n.hold(), bytes, from, to), signal, () => {})
+    return await abortable(native.indexOfAsync(native.hold(n), bytes, from, to), signal, () => {})
   } catch (error) {
     throw fromNative(error, path)
   }

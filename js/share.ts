@@ -76,7 +76,7 @@ export function openShared(token: SharedMapToken, options?: OpenSharedOptions): 
   if (t.kind === 'section') {
     if (fd !== undefined) throw argError('ERR_INVALID_ARG_VALUE', 'fd', 'undefined for a section token (sections are opened by name)', fd)
     try {
-      const handle = native.NativeMap.openSection(t.name as string, t.length, binding<BindingMode>(mode))
+      const handle = native.openSection(t.name as string, t.length, binding<BindingMode>(mode))
       return new MappedFile({ native: handle, path: null, mode, offset: 0 })
     } catch (error) {
       throw fromNative(error, null)
@@ -85,7 +85,7 @@ export function openShared(token: SharedMapToken, options?: OpenSharedOptions): 
   const p = prepare(source(t, fd), { mode, offset: t.offset, length: t.length, populate: o.populate, advice: o.advice })
   const flags = t.kind === 'file' ? p.flags : p.flags | OPEN_FLAGS.shared
   try {
-    const handle = native.NativeMap.open(p.path, p.fd, p.modeCode, p.offset, p.length, p.create, p.permissions, p.size, flags, { dev: t.dev, ino: t.ino })
+    const handle = native.open(p.path, p.fd, p.modeCode, p.offset, p.length, p.create, p.permissions, p.size, flags, { dev: t.dev, ino: t.ino })
     return new MappedFile({
       native: handle,
       path: t.kind === 'file' && fd === undefined && t.path !== undefined ? t.path : null,

@@ -3,7 +3,7 @@
 // binding sleeps (on memmap's own threads for waitAsync) and wakes.
 import type { WaitOptions, WaitResult } from '../index'
 import { abortError, argError, fromNative, mmapError } from './errors'
-import type { NativeMap } from './native'
+import { native, type NativeMap } from './native'
 import { boolean, byteCount, checkRange, object, signalOf } from './validate'
 
 /** The map as the checks see it. */
@@ -46,13 +46,13 @@ export function countOf(value: unknown): number {
 /** `wait` of MappedFile: blocks the calling thread. */
 export function waitSync(n: NativeMap, map: Extent, byteOffset: unknown, expected: unknown, timeoutMs: unknown): WaitResult {
   const [start, value, timeout] = [int32At(map, byteOffset), int32Of(expected), timeoutOf(timeoutMs)]
-  return n.wait(start, value, timeout) as WaitResult
+  return native.wait(n, start, value, timeout) as WaitResult
 }
 
 /** `notify` of MappedFile: the number of waiters woken (where the OS tells; see the README). */
 export function notify(n: NativeMap, map: Extent, byteOffset: unknown, count: unknown): number {
   const [start, c] = [int32At(map, byteOffset), countOf(count)]
-  return n.notify(start, c)
+  return native.notify(n, start, c)
 }
 
 /**
@@ -101,9 +101,9 @@ export function waitAsync(
         else if (result === 'unsupported') reject(mmapError('ERR_MMAP_UNSUPPORTED', 'this platform has no wait-on-address call'))
         else if (result !== 'aborted') resolve(result as WaitResult)
       }
-      let handle: ReturnType<NativeMap['waitAsync']>
+      let handle: ReturnType<typeof native.waitAsync>
       try {
-        handle = n.waitAsync(start, value, timeout, keepAlive, settle)
+        handle = native.waitAsync(n, start, value, timeout, keepAlive, settle)
       } catch (error) {
         return reject(fromNative(error, path))
       }

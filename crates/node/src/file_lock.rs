@@ -91,75 +91,70 @@ impl FileLocks {
     }
 }
 
+/// Locks the whole file, or `length` bytes from `byteOffset` of the map: waits for it when
+/// `wait`, else returns null when another holder's lock conflicts. Returns the lock's id,
+/// which `unlockFileLock` takes.
 #[napi]
-impl NativeMap {
-    /// Locks the whole file, or `length` bytes from `byteOffset` of the map: waits for it when
-    /// `wait`, else returns null when another holder's lock conflicts. Returns the lock's id,
-    /// which `unlockFileLock` takes.
-    #[napi]
-    pub fn lock_file(
-        &mut self,
-        exclusive: bool,
-        whole: bool,
-        byte_offset: f64,
-        length: f64,
-        wait: bool,
-    ) -> Result<Option<u32>> {
-        self.live()?;
-        if self.anonymous() || self.shared_memory().is_some() {
-            return Err(to_napi(Error::Unsupported(
-                "file locks need a file: allocate() maps have none".into(),
-            )));
-        }
-        if exclusive && self.mode() != Mode::ReadWrite {
-            return Err(to_napi(Error::ReadOnly(
-                "an exclusive file lock needs a 'read-write' map (POSIX gives write locks only to descriptors open for writing; memmap keeps that rule on every OS); take a shared lock",
-            )));
-        }
-        let span = self.lock_span(whole, byte_offset, length)?;
-        let (mode, map_file) = (self.mode(), self.file().cloned());
-        let locks = self.file_locks();
-        locks.held.check_free(span).into_napi()?;
-        let file = locks.descriptor(map_file.as_ref(), mode).into_napi()?;
-        if !os::lock_file(&file, span, exclusive, wait).into_napi()? {
-            return Ok(None);
-        }
-        Ok(Some(locks.held.insert(span, exclusive)))
+pub fn lock_file(
+    map: &mut NativeMap,
+    exclusive: bool,
+    whole: bool,
+    byte_offset: f64,
+    length: f64,
+    wait: bool,
+) -> Result<Option<u32>> {
+    map.live()?;
+    if map.anonymous() || map.shared_memory().is_some() {
+        return Err(to_napi(Error::Unsupported("file locks need a file: allocate() maps have none".into())));
     }
+    if exclusive && map.mode() != Mode::ReadWrite {
+        return Err(to_napi(Error::ReadOnly(
+            "an exclusive file lock needs a 'read-write' map (POSIX gives write locks only to descriptors open for writing; memmap keeps that rule on every OS); take a shared lock",
+        )));
+    }
+    let span = map.lock_span(whole, byte_offset, length)?;
+    let (mode, map_file) = (map.mode(), map.file().cloned());
+    let locks = map.file_locks();
+    locks.held.check_free(span).into_napi()?;
+    let file = locks.descriptor(map_file.as_ref(), mode).into_napi()?;
+    if !os::lock_file(&file, span, exclusive, wait).into_napi()? {
+        return Ok(None);
+    }
+    Ok(Some(locks.held.insert(span, exclusive)))
+}
 
-    /// Releases every lock of the map (`whole`), or the one taken on exactly that range; a range
-    /// the map holds no lock on is a no-op.
-    #[napi]
-    pub fn unlock_file(&mut self, whole: bool, byte_offset: f64, length: f64) -> Result<()> {
-        self.live()?;
-        let map_file = self.file().cloned();
-        if whole {
-            let locks = self.file_locks();
-            let Some(file) = locks.current(map_file.as_ref()) else { return Ok(()) };
-            let mut first_error = Ok(());
-            for held in locks.held.take_all() {
-                if let Err(e) = os::unlock_file(&file, held.span) {
-                    first_error = first_error.and(Err(e));
-                }
+/// Releases every lock of the map (`whole`), or the one taken on exactly that range; a range
+/// the map holds no lock on is a no-op.
+#[napi]
+pub fn unlock_file(map: &mut NativeMap, whole: bool, byte_offset: f64, length: f64) -> Result<()> {
+    map.live()?;
+    let map_file = map.file().cloned();
+    if whole {
+        let locks = map.file_locks();
+        let Some(file) = locks.current(map_file.as_ref()) else { return Ok(()) };
+        let mut first_error = Ok(());
+        for held in locks.held.take_all() {
+            if let Err(e) = os::unlock_file(&file, held.span) {
+                first_error = first_error.and(Err(e));
             }
-            return first_error.into_napi();
         }
-        let span = self.lock_span(false, byte_offset, length)?;
-        match self.file_locks().held.find_span(span).into_napi()? {
-            Some(held) => self.release(held.id),
-            None => Ok(()),
-        }
+        return first_error.into_napi();
     }
+    let span = map.lock_span(false, byte_offset, length)?;
+    match map.file_locks().held.find_span(span).into_napi()? {
+        Some(held) => map.release(held.id),
+        None => Ok(()),
+    }
+}
 
-    /// Releases the lock with this id if the map still holds it (disposing a lock twice, or
-    /// after `unlockFile()` or `close()`, does nothing).
-    #[napi]
-    pub fn unlock_file_lock(&mut self, id: u32) -> Result<()> {
-        if self.live().is_err() || self.file_locks().held.find_id(id).is_none() {
-            return Ok(());
-        }
-        self.release(id)
+/// Releases the lock with this id if the map still holds it (disposing a lock twice, or
+/// after `unlockFile()` or `close()`, does nothing).
+#[napi]
+pub fn unlock_file_lock(map: &mut NativeMap, id: u32) -> Result<()> {
+    if map.live().is_err() || map.file_locks().held.find_id(id).is_none() {
+        return Ok(());
     }
+    map.release(id)
 }
 
 impl NativeMap {

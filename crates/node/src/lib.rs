@@ -9,6 +9,8 @@ mod error;
 mod external_buffer;
 mod file_lock;
 mod file_spans;
+mod handle;
+mod hot;
 mod limit;
 mod mapping;
 mod memory;

@@ -20,14 +20,15 @@ use std::sync::Arc;
 
 use memmap_core::layout::check_not_truncated;
 use memmap_core::{check_range, check_window, Error, Layout, Mode, OpenedFile};
-use napi::bindgen_prelude::{ObjectFinalize, Unknown};
+use napi::bindgen_prelude::Unknown;
 use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
 use crate::external_buffer::{self, Tracked};
 use crate::file_lock::FileLocks;
-use crate::open::Opened;
+use crate::handle::Wrapped;
+use crate::open::{Label, Opened};
 use crate::options::byte_count;
 use crate::os;
 use crate::pages::HugePages;
@@ -38,7 +39,6 @@ use crate::wait::Waiters;
 
 mod cut;
 
-#[napi(custom_finalize)]
 pub struct NativeMap {
     region: Option<Arc<Region>>,
     file: Option<Arc<File>>,
@@ -62,7 +62,7 @@ pub struct NativeMap {
     /// `openShared`): never shrinks, has no file to lock or flush.
     shared: Option<SharedMemory>,
     /// Names the map in the warning a map collected without `close()` raises.
-    label: String,
+    label: Label,
 }
 
 impl NativeMap {
@@ -94,7 +94,7 @@ impl NativeMap {
         shared: Option<SharedMemory>,
         huge_pages: HugePages,
     ) -> NativeMap {
-        let label = if shared.is_some() { "shared memory" } else { "anonymous memory" };
+        let label = Label::Memory(if shared.is_some() { "shared memory" } else { "anonymous memory" });
         NativeMap {
             length: region.len(),
             size_at_open: region.len() as u64,
@@ -110,7 +110,7 @@ impl NativeMap {
             waiters: Arc::default(),
             locks: FileLocks::default(),
             shared,
-            label: label.into(),
+            label,
         }
     }
 
@@ -185,168 +185,158 @@ impl NativeMap {
     }
 }
 
+/// Anonymous private memory; `hugePages` tries MAP_HUGETLB, then MADV_HUGEPAGE.
+#[napi(ts_return_type = "NativeMap")]
+pub fn allocate(length: f64, huge_pages: bool) -> Result<Wrapped> {
+    let length = byte_count("length", length)?;
+    let (region, huge) = Region::anonymous(length, huge_pages).into_napi()?;
+    Ok(Wrapped(NativeMap::from_memory(region, None, None, huge)))
+}
+
 #[napi]
-impl NativeMap {
-    /// Anonymous private memory; `hugePages` tries MAP_HUGETLB, then MADV_HUGEPAGE.
-    #[napi(factory)]
-    pub fn allocate(length: f64, huge_pages: bool) -> Result<NativeMap> {
-        let length = byte_count("length", length)?;
-        let (region, huge) = Region::anonymous(length, huge_pages).into_napi()?;
-        Ok(NativeMap::from_memory(region, None, None, huge))
-    }
+pub fn stray_writes_fault(map: &NativeMap) -> bool {
+    map.stray_writes_fault
+}
 
-    #[napi(getter)]
-    pub fn length(&self) -> f64 {
-        self.length as f64
+/// 'hugetlb', 'thp' or '' (none).
+#[napi]
+pub fn huge_pages(map: &NativeMap) -> &'static str {
+    match map.huge_pages {
+        HugePages::None => "",
+        HugePages::Hugetlb => "hugetlb",
+        HugePages::Thp => "thp",
     }
+}
 
-    #[napi(getter)]
-    pub fn stray_writes_fault(&self) -> bool {
-        self.stray_writes_fault
+/// The file's size now (fstat), or at open time with `trackFile: false`.
+#[napi]
+pub fn file_size(map: &NativeMap) -> Result<f64> {
+    map.live()?;
+    match &map.file {
+        Some(file) => Ok(OpenedFile::current_size(file).into_napi()? as f64),
+        None => Ok(map.size_at_open as f64),
     }
+}
 
-    /// 'hugetlb', 'thp' or '' (none).
-    #[napi(getter)]
-    pub fn huge_pages(&self) -> &'static str {
-        match self.huge_pages {
-            HugePages::None => "",
-            HugePages::Hugetlb => "hugetlb",
-            HugePages::Thp => "thp",
-        }
+/// A new ArrayBuffer over `[offset - shift, offset - shift + length)`, tracked for `close()`.
+/// `start` and `length` select a window of the map (for maps larger than one view).
+#[napi]
+pub fn create_buffer(
+    map: &mut NativeMap,
+    env: Env,
+    shift: u32,
+    start: f64,
+    length: f64,
+) -> Result<Unknown<'_>> {
+    let region = Arc::clone(map.live()?);
+    let (shift, start, length) = (shift as usize, byte_count("start", start)?, byte_count("length", length)?);
+    check_window(start as u64, shift as u64, length as u64, map.length as u64, region.delta() as u64)
+        .into_napi()?;
+    let (value, tracked) = external_buffer::create(env.raw(), &region, start, shift, length).into_napi()?;
+    map.buffers.push(tracked);
+    // SAFETY: `value` is an ArrayBuffer just created in this env.
+    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
+}
+
+/// Detaches every ArrayBuffer this map created and unmaps, or, when a buffer may still be
+/// reachable (moved by `transfer()`), replaces the pages with anonymous zero memory that the
+/// last holder unmaps. A running task keeps the pages as they are until it ends; the unmap or
+/// zero-fill happens then. Releases the map's file locks and its descriptor (a task's own
+/// hold of it ends with the task). Idempotent. Called by `hot::close`.
+pub fn close(map: &mut NativeMap, env: Env) -> Result<()> {
+    if map.region.is_none() {
+        return Ok(());
     }
+    map.waiters.cancel_all();
+    map.locks.release_all(map.file.as_ref());
+    let released = map.detach_all(env);
+    let Some(region) = map.region.take() else { return Ok(()) };
+    map.file = None;
+    region.retire(!released).into_napi()
+}
 
-    /// The file's size now (fstat), or at open time with `trackFile: false`.
-    #[napi]
-    pub fn file_size(&self) -> Result<f64> {
-        self.live()?;
-        match &self.file {
-            Some(file) => Ok(OpenedFile::current_size(file).into_napi()? as f64),
-            None => Ok(self.size_at_open as f64),
+/// Sets the length to `newLength` (and the file to `offset + newLength`), detaching every
+/// view. A failure leaves the file's size and bytes, and the map's length and contents, as
+/// they were.
+#[napi]
+pub fn resize(map: &mut NativeMap, env: Env, new_length: f64) -> Result<()> {
+    map.live()?;
+    let anonymous = map.anonymous();
+    match (anonymous, map.mode) {
+        (false, Mode::Read) => {
+            return Err(to_napi(Error::ReadOnly("resize() needs mode 'read-write' or an allocate() map")))
         }
-    }
-
-    /// A new ArrayBuffer over `[offset - shift, offset - shift + length)`, tracked for `close()`.
-    /// `start` and `length` select a window of the map (for maps larger than one view).
-    #[napi]
-    pub fn create_buffer(&mut self, env: Env, shift: u32, start: f64, length: f64) -> Result<Unknown<'_>> {
-        let region = Arc::clone(self.live()?);
-        let (shift, start, length) =
-            (shift as usize, byte_count("start", start)?, byte_count("length", length)?);
-        check_window(start as u64, shift as u64, length as u64, self.length as u64, region.delta() as u64)
-            .into_napi()?;
-        let (value, tracked) =
-            external_buffer::create(env.raw(), &region, start, shift, length).into_napi()?;
-        self.buffers.push(tracked);
-        // SAFETY: `value` is an ArrayBuffer just created in this env.
-        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
-    }
-
-    /// Detaches every ArrayBuffer this map created and unmaps, or, when a buffer may still be
-    /// reachable (moved by `transfer()`), replaces the pages with anonymous zero memory that the
-    /// last holder unmaps. A running task keeps the pages as they are until it ends; the unmap or
-    /// zero-fill happens then. Releases the map's file locks and its descriptor (a task's own
-    /// hold of it ends with the task). Idempotent.
-    #[napi]
-    pub fn close(&mut self, env: Env) -> Result<()> {
-        if self.region.is_none() {
-            return Ok(());
-        }
-        self.waiters.cancel_all();
-        self.locks.release_all(self.file.as_ref());
-        let released = self.detach_all(env);
-        let Some(region) = self.region.take() else { return Ok(()) };
-        self.file = None;
-        region.retire(!released).into_napi()
-    }
-
-    /// Sets the length to `newLength` (and the file to `offset + newLength`), detaching every
-    /// view. A failure leaves the file's size and bytes, and the map's length and contents, as
-    /// they were.
-    #[napi]
-    pub fn resize(&mut self, env: Env, new_length: f64) -> Result<()> {
-        self.live()?;
-        let anonymous = self.anonymous();
-        match (anonymous, self.mode) {
-            (false, Mode::Read) => {
-                return Err(to_napi(Error::ReadOnly("resize() needs mode 'read-write' or an allocate() map")))
-            }
-            (false, Mode::CopyOnWrite) => {
-                return Err(to_napi(Error::Unsupported(
-                    "resize() is not supported on 'copy-on-write' maps".into(),
-                )))
-            }
-            _ => {}
-        }
-        let new_len = byte_count("newLength", new_length)?;
-        if self.shared.is_some() {
-            check_shared_resize(new_len, self.length).into_napi()?;
-        }
-        if anonymous {
-            return self.replace_region(env, new_len, None);
-        }
-        let file = self.file.clone().ok_or_else(|| {
-            to_napi(Error::Unsupported(
-                "resize() needs the descriptor: open without `trackFile: false`".into(),
-            ))
-        })?;
-        let old_size = OpenedFile::current_size(&file).into_napi()?;
-        let target = self.offset + new_len as u64;
-        if target > old_size {
-            // Grow the file first, so the new pages are backed; undo it if mapping fails.
-            file.set_len(target).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
-            if let Err(e) = self.replace_region(env, new_len, Some(&file)) {
-                if os::TRUNCATE_WHILE_MAPPED {
-                    let _ = file.set_len(old_size);
-                } else {
-                    // The old view still maps the file: cut it back the way a shrink does.
-                    let old_len = self.length;
-                    let _ = self.cut_unmapped(env, old_len, &file, old_size, target);
-                }
-                return Err(e);
-            }
-            return Ok(());
-        }
-        if target < old_size && !os::TRUNCATE_WHILE_MAPPED {
-            return self.cut_unmapped(env, new_len, &file, target, old_size);
-        }
-        // The file shrinks (or keeps its size): map first, so no page of the new map lies past
-        // the new end, then cut the file once no task reads the old pages.
-        if target < old_size {
-            os::check_shrinkable(&file).into_napi()?;
-        }
-        let (old_len, old) = (self.length, Arc::clone(self.live()?));
-        self.replace_region(env, new_len, Some(&file))?;
-        if target < old_size {
-            old.wait_idle();
-            if let Err(e) = file.set_len(target) {
-                let _ = self.replace_region(env, old_len, Some(&file));
-                return Err(to_napi(Error::io("ftruncate", e)));
-            }
-        }
-        Ok(())
-    }
-
-    /// 'read' maps without an explicit length: follow the file's current size. Detaches every
-    /// view, also when the size is unchanged.
-    #[napi]
-    pub fn remap(&mut self, env: Env) -> Result<f64> {
-        self.live()?;
-        if self.anonymous() || self.explicit_length || self.mode == Mode::ReadWrite {
+        (false, Mode::CopyOnWrite) => {
             return Err(to_napi(Error::Unsupported(
-                "remap() is for 'read' and 'copy-on-write' maps opened without `length`".into(),
-            )));
+                "resize() is not supported on 'copy-on-write' maps".into(),
+            )))
         }
-        let file = self.file.clone().ok_or_else(|| {
-            to_napi(Error::Unsupported(
-                "remap() needs the descriptor: open without `trackFile: false`".into(),
-            ))
-        })?;
-        let size = OpenedFile::current_size(&file).into_napi()?;
-        let new_len =
-            Layout::new(self.offset, None, size, os::page_size() as u64).into_napi()?.length as usize;
-        self.replace_region(env, new_len, Some(&file))?;
-        Ok(new_len as f64)
+        _ => {}
     }
+    let new_len = byte_count("newLength", new_length)?;
+    if map.shared.is_some() {
+        check_shared_resize(new_len, map.length).into_napi()?;
+    }
+    if anonymous {
+        return map.replace_region(env, new_len, None);
+    }
+    let file = map.file.clone().ok_or_else(|| {
+        to_napi(Error::Unsupported("resize() needs the descriptor: open without `trackFile: false`".into()))
+    })?;
+    let old_size = OpenedFile::current_size(&file).into_napi()?;
+    let target = map.offset + new_len as u64;
+    if target > old_size {
+        // Grow the file first, so the new pages are backed; undo it if mapping fails.
+        file.set_len(target).map_err(|e| to_napi(Error::io("ftruncate", e)))?;
+        if let Err(e) = map.replace_region(env, new_len, Some(&file)) {
+            if os::TRUNCATE_WHILE_MAPPED {
+                let _ = file.set_len(old_size);
+            } else {
+                // The old view still maps the file: cut it back the way a shrink does.
+                let old_len = map.length;
+                let _ = map.cut_unmapped(env, old_len, &file, old_size, target);
+            }
+            return Err(e);
+        }
+        return Ok(());
+    }
+    if target < old_size && !os::TRUNCATE_WHILE_MAPPED {
+        return map.cut_unmapped(env, new_len, &file, target, old_size);
+    }
+    // The file shrinks (or keeps its size): map first, so no page of the new map lies past
+    // the new end, then cut the file once no task reads the old pages.
+    if target < old_size {
+        os::check_shrinkable(&file).into_napi()?;
+    }
+    let (old_len, old) = (map.length, Arc::clone(map.live()?));
+    map.replace_region(env, new_len, Some(&file))?;
+    if target < old_size {
+        old.wait_idle();
+        if let Err(e) = file.set_len(target) {
+            let _ = map.replace_region(env, old_len, Some(&file));
+            return Err(to_napi(Error::io("ftruncate", e)));
+        }
+    }
+    Ok(())
+}
+
+/// 'read' maps without an explicit length: follow the file's current size. Detaches every
+/// view, also when the size is unchanged.
+#[napi]
+pub fn remap(map: &mut NativeMap, env: Env) -> Result<f64> {
+    map.live()?;
+    if map.anonymous() || map.explicit_length || map.mode == Mode::ReadWrite {
+        return Err(to_napi(Error::Unsupported(
+            "remap() is for 'read' and 'copy-on-write' maps opened without `length`".into(),
+        )));
+    }
+    let file = map.file.clone().ok_or_else(|| {
+        to_napi(Error::Unsupported("remap() needs the descriptor: open without `trackFile: false`".into()))
+    })?;
+    let size = OpenedFile::current_size(&file).into_napi()?;
+    let new_len = Layout::new(map.offset, None, size, os::page_size() as u64).into_napi()?.length as usize;
+    map.replace_region(env, new_len, Some(&file))?;
+    Ok(new_len as f64)
 }
 
 impl NativeMap {
@@ -435,10 +425,10 @@ pub fn check_file_size(file: Option<&File>, file_start: u64, len: u64) -> memmap
     }
 }
 
-impl ObjectFinalize for NativeMap {
+impl NativeMap {
     /// Collected without `close()`: report it, and drop the weak references; the pages stay
     /// mapped until the last ArrayBuffer over them is finalized (each holds an `Arc`).
-    fn finalize(mut self, env: Env) -> Result<()> {
+    pub(crate) fn finalize(mut self, env: Env) -> Result<()> {
         self.waiters.cancel_all();
         self.locks.release_all(self.file.as_ref());
         for tracked in self.buffers.drain(..) {

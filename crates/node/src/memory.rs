@@ -20,62 +20,59 @@ pub struct Residency {
     pub exact: bool,
 }
 
+/// madvise over the pages covering `[byteOffset, byteOffset + length)`.
 #[napi]
-impl NativeMap {
-    /// madvise over the pages covering `[byteOffset, byteOffset + length)`.
-    #[napi]
-    pub fn advise(&self, advice: BindingAdvice, byte_offset: f64, length: f64) -> Result<()> {
-        let advice = Advice::from(advice);
-        self.live()?;
-        advice.check_for(self.mode(), self.anonymous()).into_napi()?;
-        // SAFETY: `span` (in `with_span`) lies inside the live mapping.
-        self.with_span(byte_offset, length, |ptr, len| unsafe { os::advise(ptr, len, advice) })
-    }
+pub fn advise(map: &NativeMap, advice: BindingAdvice, byte_offset: f64, length: f64) -> Result<()> {
+    let advice = Advice::from(advice);
+    map.live()?;
+    advice.check_for(map.mode(), map.anonymous()).into_napi()?;
+    // SAFETY: `span` (in `with_span`) lies inside the live mapping.
+    map.with_span(byte_offset, length, |ptr, len| unsafe { os::advise(ptr, len, advice) })
+}
 
-    /// mlock2(MLOCK_ONFAULT), then a read-populate: locks without private copies.
-    #[napi]
-    pub fn lock(&self, byte_offset: f64, length: f64) -> Result<()> {
-        self.with_span(byte_offset, length, |ptr, len| {
-            // SAFETY: as in `advise`.
-            unsafe { os::lock(ptr, len) }?;
-            // SAFETY: as in `advise`; the mapping is readable in every mode.
-            unsafe { os::populate_read(ptr, len) }
-        })
-    }
-
-    #[napi]
-    pub fn unlock(&self, byte_offset: f64, length: f64) -> Result<()> {
+/// mlock2(MLOCK_ONFAULT), then a read-populate: locks without private copies.
+#[napi]
+pub fn lock(map: &NativeMap, byte_offset: f64, length: f64) -> Result<()> {
+    map.with_span(byte_offset, length, |ptr, len| {
         // SAFETY: as in `advise`.
-        self.with_span(byte_offset, length, |ptr, len| unsafe { os::unlock(ptr, len) })
-    }
+        unsafe { os::lock(ptr, len) }?;
+        // SAFETY: as in `advise`; the mapping is readable in every mode.
+        unsafe { os::populate_read(ptr, len) }
+    })
+}
 
-    #[napi]
-    pub fn residency(&self, byte_offset: f64, length: f64) -> Result<Residency> {
-        let mut counts = (0, 0);
-        self.with_span(byte_offset, length, |ptr, len| {
-            // SAFETY: as in `advise`.
-            counts = unsafe { os::residency(ptr, len) }?;
-            Ok(())
-        })?;
-        let exact = self.anonymous() || os::residency_is_exact(self.file().map(|f| &**f));
-        Ok(Residency { resident: counts.0 as f64, total: counts.1 as f64, exact })
-    }
+#[napi]
+pub fn unlock(map: &NativeMap, byte_offset: f64, length: f64) -> Result<()> {
+    // SAFETY: as in `advise`.
+    map.with_span(byte_offset, length, |ptr, len| unsafe { os::unlock(ptr, len) })
+}
 
-    /// mprotect of the whole map: 'read' or 'read-write' ('read-write' file maps and anonymous
-    /// maps). Library calls then refuse to store into it (`ERR_MMAP_READ_ONLY`); stores through
-    /// views fault, as the README says.
-    #[napi]
-    pub fn protect(&mut self, writable: bool) -> Result<()> {
-        let region = self.live()?;
-        if self.mode() != Mode::ReadWrite {
-            return Err(to_napi(Error::Unsupported(
-                "protect() needs a 'read-write' file map or an allocate() map".into(),
-            )));
-        }
-        region.set_read_only(!writable).into_napi()?;
-        self.set_protected(!writable);
+#[napi]
+pub fn residency(map: &NativeMap, byte_offset: f64, length: f64) -> Result<Residency> {
+    let mut counts = (0, 0);
+    map.with_span(byte_offset, length, |ptr, len| {
+        // SAFETY: as in `advise`.
+        counts = unsafe { os::residency(ptr, len) }?;
         Ok(())
+    })?;
+    let exact = map.anonymous() || os::residency_is_exact(map.file().map(|f| &**f));
+    Ok(Residency { resident: counts.0 as f64, total: counts.1 as f64, exact })
+}
+
+/// mprotect of the whole map: 'read' or 'read-write' ('read-write' file maps and anonymous
+/// maps). Library calls then refuse to store into it (`ERR_MMAP_READ_ONLY`); stores through
+/// views fault, as the README says.
+#[napi]
+pub fn protect(map: &mut NativeMap, writable: bool) -> Result<()> {
+    let region = map.live()?;
+    if map.mode() != Mode::ReadWrite {
+        return Err(to_napi(Error::Unsupported(
+            "protect() needs a 'read-write' file map or an allocate() map".into(),
+        )));
     }
+    region.set_read_only(!writable).into_napi()?;
+    map.set_protected(!writable);
+    Ok(())
 }
 
 impl NativeMap {

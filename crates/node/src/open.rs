@@ -1,5 +1,5 @@
 //! The open pipeline: one request (a path or a descriptor, and the options) with a synchronous
-//! face (`NativeMap.open`) and an asynchronous one (`openAsync`, on the libuv thread pool). Both
+//! face (`open`, hot.rs) and an asynchronous one (`openAsync`, on the libuv thread pool). Both
 //! run [`Request::open`]: open or duplicate, check and size the file, map, advise, populate; on
 //! any failure the file is left as it was.
 
@@ -12,6 +12,7 @@ use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
 use crate::file_lock::Reopen;
+use crate::handle::Wrapped;
 use crate::mapping::NativeMap;
 use crate::options::{PackedOptions, FLAG_SHARED};
 use crate::os;
@@ -25,10 +26,27 @@ pub struct FileIdentity {
     pub ino: String,
 }
 
-/// Where to open: a path, or a duplicate of a caller's descriptor.
+/// Where to open: a path, or a duplicate of a caller's descriptor (and the caller's number).
 enum Target {
     Path(String),
-    Fd(File),
+    Fd(File, i32),
+}
+
+/// Names a map in the warning a map collected without `close()` raises: formatted only then.
+pub enum Label {
+    Path(String),
+    Descriptor(i32),
+    Memory(&'static str),
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Label::Path(path) => write!(f, "'{path}'"),
+            Label::Descriptor(fd) => write!(f, "descriptor {fd}"),
+            Label::Memory(what) => f.write_str(what),
+        }
+    }
 }
 
 /// A request checked on the JavaScript thread (every rule of the options, the descriptor
@@ -36,8 +54,6 @@ enum Target {
 pub struct Request {
     target: Target,
     options: OpenOptions,
-    /// Names the map in the warning a map collected without `close()` raises.
-    label: String,
     identity: Option<FileIdentity>,
     shared: bool,
 }
@@ -50,7 +66,7 @@ pub struct Opened {
     pub stray_writes_fault: bool,
     pub size_at_open: u64,
     pub options: OpenOptions,
-    pub label: String,
+    pub label: Label,
     /// How a `trackFile: false` map opened by path finds its file again for a lock.
     pub reopen: Option<Reopen>,
     /// Shared anonymous memory, opened through a `share()` token.
@@ -67,32 +83,31 @@ impl Request {
         identity: Option<FileIdentity>,
     ) -> memmap_core::Result<Request> {
         let options = OpenOptions::try_from(packed)?;
-        let (target, label) = match (path, fd) {
+        let target = match (path, fd) {
             (Some(path), _) => {
                 options.validate(Source::Path)?;
-                let label = format!("'{path}'");
-                (Target::Path(path), label)
+                Target::Path(path)
             }
             (None, fd) if fd >= 0 => {
                 options.validate(Source::Descriptor)?;
-                (Target::Fd(os::dup_fd(fd)?), format!("descriptor {fd}"))
+                Target::Fd(os::dup_fd(fd)?, fd)
             }
             (None, _) => return Err(Error::invalid_value("file", "a path or a descriptor", "nothing")),
         };
-        Ok(Request { target, options, label, identity, shared: packed.flags & FLAG_SHARED != 0 })
+        Ok(Request { target, options, identity, shared: packed.flags & FLAG_SHARED != 0 })
     }
 }
 
 impl Request {
     /// Opens, sizes, maps, advises and populates; on any failure undoes what it did to the file.
     pub fn open(self) -> memmap_core::Result<Opened> {
-        let Request { target, options, label, identity, shared } = self;
-        let (mut opened, path) = match target {
-            Target::Path(path) => (OpenedFile::open(path.as_ref(), &options)?, Some(path)),
-            Target::Fd(file) => (OpenedFile::from_file(file, &options)?, None),
+        let Request { target, options, identity, shared } = self;
+        let (mut opened, label) = match target {
+            Target::Path(path) => (OpenedFile::open(path.as_ref(), &options)?, Label::Path(path)),
+            Target::Fd(file, fd) => (OpenedFile::from_file(file, &options)?, Label::Descriptor(fd)),
         };
         let mapped = check_identity(&opened.file, identity.as_ref(), &label)
-            .and_then(|()| reopen_of(path, &opened, &options))
+            .and_then(|()| reopen_of(&label, &opened, &options))
             .and_then(|reopen| Ok((map_opened(&opened, &options)?, reopen)));
         match mapped {
             Ok(((region, layout, stray_writes_fault), reopen)) => {
@@ -119,7 +134,7 @@ impl Request {
 
 /// `openShared`: the file opened must be the one the token was made for, not a file renamed over
 /// its path since or another file now at its descriptor number.
-fn check_identity(file: &File, expected: Option<&FileIdentity>, label: &str) -> memmap_core::Result<()> {
+fn check_identity(file: &File, expected: Option<&FileIdentity>, label: &Label) -> memmap_core::Result<()> {
     let Some(expected) = expected else { return Ok(()) };
     let (dev, ino) = os::file_identity(file)?;
     if dev.to_string() == expected.dev && ino.to_string() == expected.ino {
@@ -134,13 +149,15 @@ fn check_identity(file: &File, expected: Option<&FileIdentity>, label: &str) -> 
 /// How a `trackFile: false` map opened by path finds its file again for a lock: the path and the
 /// file's identity now. Other maps lock through their own descriptor (or have no path).
 fn reopen_of(
-    path: Option<String>,
+    label: &Label,
     opened: &OpenedFile,
     options: &OpenOptions,
 ) -> memmap_core::Result<Option<Reopen>> {
-    match path.filter(|_| !options.track_file) {
-        Some(path) => Ok(Some(Reopen { identity: os::file_identity(&opened.file)?, path })),
-        None => Ok(None),
+    match label {
+        Label::Path(path) if !options.track_file => {
+            Ok(Some(Reopen { identity: os::file_identity(&opened.file)?, path: path.clone() }))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -164,29 +181,25 @@ fn map_opened(opened: &OpenedFile, options: &OpenOptions) -> memmap_core::Result
     Ok((region, layout, stray_writes_fault))
 }
 
-#[napi]
-impl NativeMap {
-    /// Opens and maps a file, on the calling thread. The arguments are positional numbers (see
-    /// `PackedOptions`): converting them costs no property lookups, which dominated a 4 KiB
-    /// open + close when they came as an object.
-    #[napi(factory)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn open(
-        path: Option<String>,
-        fd: i32,
-        mode: u32,
-        offset: f64,
-        length: f64,
-        create: u32,
-        permissions: u32,
-        size: f64,
-        flags: u32,
-        identity: Option<FileIdentity>,
-    ) -> Result<NativeMap> {
-        let packed = PackedOptions { mode, offset, length, create, permissions, size, flags };
-        let request = Request::new(path, fd, &packed, identity).into_napi()?;
-        Ok(NativeMap::from_opened(request.open().into_napi()?))
-    }
+/// Opens and maps a file, on the calling thread. The arguments are positional numbers (see
+/// `PackedOptions`): converting them costs no property lookups, which dominated a 4 KiB
+/// open + close when they came as an object. Called by `hot::open`.
+#[allow(clippy::too_many_arguments)]
+pub fn open(
+    path: Option<String>,
+    fd: i32,
+    mode: u32,
+    offset: f64,
+    length: f64,
+    create: u32,
+    permissions: u32,
+    size: f64,
+    flags: u32,
+    identity: Option<FileIdentity>,
+) -> Result<Wrapped> {
+    let packed = PackedOptions { mode, offset, length, create, permissions, size, flags };
+    let request = Request::new(path, fd, &packed, identity).into_napi()?;
+    Ok(Wrapped(NativeMap::from_opened(request.open().into_napi()?)))
 }
 
 /// `open()` on the libuv thread pool: the request is checked (and a descriptor duplicated) now,
@@ -214,14 +227,14 @@ pub struct OpenTask {
 
 impl Task for OpenTask {
     type Output = Opened;
-    type JsValue = NativeMap;
+    type JsValue = Wrapped;
 
     fn compute(&mut self) -> Result<Opened> {
         let request = self.request.take().ok_or_else(|| to_napi(Error::Closed))?;
         request.open().into_napi()
     }
 
-    fn resolve(&mut self, _env: Env, output: Opened) -> Result<NativeMap> {
-        Ok(NativeMap::from_opened(output))
+    fn resolve(&mut self, _env: Env, output: Opened) -> Result<Wrapped> {
+        Ok(Wrapped(NativeMap::from_opened(output)))
     }
 }

@@ -12,6 +12,7 @@ use napi::Result;
 use napi_derive::napi;
 
 use crate::error::{to_napi, IntoNapi};
+use crate::handle::Wrapped;
 use crate::mapping::NativeMap;
 use crate::options::byte_count;
 #[cfg(windows)]
@@ -43,94 +44,83 @@ pub struct ShareInfo {
     pub name: Option<String>,
 }
 
-#[napi]
-impl NativeMap {
-    /// Shared anonymous memory of `length` bytes, zero-filled, mapped read-write.
-    #[napi(factory)]
-    pub fn allocate_shared(length: f64) -> Result<NativeMap> {
-        let length = byte_count("length", length)?;
-        #[cfg(windows)]
-        {
-            let (name, view) = os::create_section(length).into_napi()?;
-            let region = Region::section(view, length).into_napi()?;
-            Ok(NativeMap::from_memory(region, None, Some(SharedMemory::Section(name)), HugePages::None))
-        }
-        #[cfg(not(windows))]
-        {
-            let file = os::shared_memory(length as u64).into_napi()?;
-            let layout = Layout::at(0, length as u64, os::page_size() as u64);
-            let (region, _) = Region::map(&file, &layout, Mode::ReadWrite).into_napi()?;
-            Ok(NativeMap::from_memory(region, Some(file), Some(SharedMemory::Descriptor), HugePages::None))
-        }
-    }
-
-    /// `openShared` of a Windows section: maps its first `length` bytes, read-write or
-    /// copy-on-write. Elsewhere sections do not exist (ERR_MMAP_UNSUPPORTED).
-    #[napi(factory)]
+/// Shared anonymous memory of `length` bytes, zero-filled, mapped read-write.
+#[napi(ts_return_type = "NativeMap")]
+pub fn allocate_shared(length: f64) -> Result<Wrapped> {
+    let length = byte_count("length", length)?;
     #[cfg(windows)]
-    pub fn open_section(name: String, length: f64, mode: BindingMode) -> Result<NativeMap> {
-        let length = byte_count("length", length)?;
-        let writable = matches!(mode, BindingMode::ReadWrite);
-        let view = os::open_section(&name, length, writable).into_napi()?;
+    {
+        let (name, view) = os::create_section(length).into_napi()?;
         let region = Region::section(view, length).into_napi()?;
-        let mut map =
-            NativeMap::from_memory(region, None, Some(SharedMemory::Section(name)), HugePages::None);
-        map.set_mode(mode.into());
-        Ok(map)
+        Ok(Wrapped(NativeMap::from_memory(region, None, Some(SharedMemory::Section(name)), HugePages::None)))
     }
-
-    /// See above: not Windows.
-    #[napi(factory)]
     #[cfg(not(windows))]
-    pub fn open_section(
-        _name: String,
-        _length: f64,
-        _mode: crate::options::BindingMode,
-    ) -> Result<NativeMap> {
-        Err(to_napi(Error::Unsupported(
-            "a 'section' token comes from Windows; this OS has no sections".into(),
+    {
+        let file = os::shared_memory(length as u64).into_napi()?;
+        let layout = Layout::at(0, length as u64, os::page_size() as u64);
+        let (region, _) = Region::map(&file, &layout, Mode::ReadWrite).into_napi()?;
+        Ok(Wrapped(NativeMap::from_memory(
+            region,
+            Some(file),
+            Some(SharedMemory::Descriptor),
+            HugePages::None,
         )))
     }
+}
 
-    /// What `share()` puts in the token. Private `allocate()` memory has nothing another map could
-    /// reach; a map opened from a descriptor with `trackFile: false` keeps no descriptor and has
-    /// no path.
-    #[napi]
-    pub fn share_info(&self) -> Result<ShareInfo> {
-        self.live()?;
-        if let Some(SharedMemory::Section(name)) = self.shared_memory() {
-            let name = Some(name.clone());
-            return Ok(ShareInfo {
-                kind: "section".into(),
-                dev: "0".into(),
-                ino: "0".into(),
-                fd: None,
-                name,
-            });
-        }
-        if self.anonymous() {
-            return Err(to_napi(Error::Unsupported(
-                "share() needs a file map or shared memory: private allocate() memory stays in this isolate; use allocate(n, { shared: true })".into(),
-            )));
-        }
-        let kind = if self.shared_memory().is_some() { os::SHARED_MEMORY_KIND } else { "file" };
-        let (identity, fd) = match self.file() {
-            Some(file) => (os::file_identity(file).into_napi()?, os::descriptor_number(file)),
-            None => match self.mapped_identity() {
-                Some(identity) => (identity, None),
-                None => {
-                    return Err(to_napi(Error::Unsupported(
-                        "share() of a map opened from a descriptor with `trackFile: false`: it keeps no descriptor and has no path; open it without `trackFile: false`".into(),
-                    )))
-                }
-            },
-        };
-        Ok(ShareInfo {
-            kind: kind.into(),
-            dev: identity.0.to_string(),
-            ino: identity.1.to_string(),
-            fd,
-            name: None,
-        })
+/// `openShared` of a Windows section: maps its first `length` bytes, read-write or
+/// copy-on-write. Elsewhere sections do not exist (ERR_MMAP_UNSUPPORTED).
+#[napi(ts_return_type = "NativeMap")]
+#[cfg(windows)]
+pub fn open_section(name: String, length: f64, mode: BindingMode) -> Result<Wrapped> {
+    let length = byte_count("length", length)?;
+    let writable = matches!(mode, BindingMode::ReadWrite);
+    let view = os::open_section(&name, length, writable).into_napi()?;
+    let region = Region::section(view, length).into_napi()?;
+    let mut map = NativeMap::from_memory(region, None, Some(SharedMemory::Section(name)), HugePages::None);
+    map.set_mode(mode.into());
+    Ok(Wrapped(map))
+}
+
+/// See above: not Windows.
+#[napi(ts_return_type = "NativeMap")]
+#[cfg(not(windows))]
+pub fn open_section(_name: String, _length: f64, _mode: crate::options::BindingMode) -> Result<Wrapped> {
+    Err(to_napi(Error::Unsupported("a 'section' token comes from Windows; this OS has no sections".into())))
+}
+
+/// What `share()` puts in the token. Private `allocate()` memory has nothing another map could
+/// reach; a map opened from a descriptor with `trackFile: false` keeps no descriptor and has
+/// no path.
+#[napi]
+pub fn share_info(map: &NativeMap) -> Result<ShareInfo> {
+    map.live()?;
+    if let Some(SharedMemory::Section(name)) = map.shared_memory() {
+        let name = Some(name.clone());
+        return Ok(ShareInfo { kind: "section".into(), dev: "0".into(), ino: "0".into(), fd: None, name });
     }
+    if map.anonymous() {
+        return Err(to_napi(Error::Unsupported(
+            "share() needs a file map or shared memory: private allocate() memory stays in this isolate; use allocate(n, { shared: true })".into(),
+        )));
+    }
+    let kind = if map.shared_memory().is_some() { os::SHARED_MEMORY_KIND } else { "file" };
+    let (identity, fd) = match map.file() {
+        Some(file) => (os::file_identity(file).into_napi()?, os::descriptor_number(file)),
+        None => match map.mapped_identity() {
+            Some(identity) => (identity, None),
+            None => {
+                return Err(to_napi(Error::Unsupported(
+                    "share() of a map opened from a descriptor with `trackFile: false`: it keeps no descriptor and has no path; open it without `trackFile: false`".into(),
+                )))
+            }
+        },
+    };
+    Ok(ShareInfo {
+        kind: kind.into(),
+        dev: identity.0.to_string(),
+        ino: identity.1.to_string(),
+        fd,
+        name: None,
+    })
 }

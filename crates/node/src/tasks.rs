@@ -98,19 +98,16 @@ pub struct TaskHold {
     flushes: bool,
 }
 
+/// Holds the region for one task (`flush`, `indexOfAsync`, `prefetch`); a `close()` meanwhile
+/// leaves the pages as they are until the task ends.
 #[napi]
-impl NativeMap {
-    /// Holds the region for one task (`flush`, `indexOfAsync`, `prefetch`); a `close()` meanwhile
-    /// leaves the pages as they are until the task ends.
-    #[napi]
-    pub fn hold(&self) -> Result<TaskHold> {
-        Ok(TaskHold {
-            hold: Some(Hold::new(self)?),
-            offset: self.file_offset(),
-            length: self.byte_length(),
-            flushes: self.flushes(),
-        })
-    }
+pub fn hold(map: &NativeMap) -> Result<TaskHold> {
+    Ok(TaskHold {
+        hold: Some(Hold::new(map)?),
+        offset: map.file_offset(),
+        length: map.byte_length(),
+        flushes: map.flushes(),
+    })
 }
 
 /// `flush` on the thread pool; checks the file's size there too.

@@ -146,81 +146,78 @@ fn timeout_of(ms: f64) -> Option<Duration> {
     (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0))
 }
 
+/// Blocks the calling thread while the Int32 at `byteOffset` holds `expected`:
+/// 'ok' (woken), 'not-equal' or 'timed-out'.
 #[napi]
-impl NativeMap {
-    /// Blocks the calling thread while the Int32 at `byteOffset` holds `expected`:
-    /// 'ok' (woken), 'not-equal' or 'timed-out'.
-    #[napi]
-    pub fn wait(&self, byte_offset: f64, expected: i32, timeout_ms: f64) -> Result<&'static str> {
-        let addr = self.int32(byte_offset)?;
-        let never = AtomicU32::new(0);
-        // SAFETY: `int32` checked the word lies in the live map, 4-aligned, inside the file; the
-        // map cannot close while this synchronous call runs on its only thread.
-        let outcome = unsafe { wait_on(addr, expected, timeout_of(timeout_ms), &never) };
-        match outcome {
-            Outcome::Unsupported => Err(unsupported()),
-            other => Ok(other.name()),
-        }
+pub fn wait(map: &NativeMap, byte_offset: f64, expected: i32, timeout_ms: f64) -> Result<&'static str> {
+    let addr = map.int32(byte_offset)?;
+    let never = AtomicU32::new(0);
+    // SAFETY: `int32` checked the word lies in the live map, 4-aligned, inside the file; the
+    // map cannot close while this synchronous call runs on its only thread.
+    let outcome = unsafe { wait_on(addr, expected, timeout_of(timeout_ms), &never) };
+    match outcome {
+        Outcome::Unsupported => Err(unsupported()),
+        other => Ok(other.name()),
     }
+}
 
-    /// Wakes up to `count` waiters on the Int32 at `byteOffset`, in any process that maps it.
-    /// Returns how many woke where the OS tells (Linux), else what the OS can tell (README).
-    #[napi]
-    pub fn notify(&self, byte_offset: f64, count: f64) -> Result<f64> {
-        let addr = self.int32(byte_offset)?;
-        let count = if count >= f64::from(u32::MAX) { u32::MAX } else { count.max(0.0) as u32 };
-        // SAFETY: as in `wait`.
-        Ok(f64::from(unsafe { platform::wake(addr, count) }))
-    }
+/// Wakes up to `count` waiters on the Int32 at `byteOffset`, in any process that maps it.
+/// Returns how many woke where the OS tells (Linux), else what the OS can tell (README).
+#[napi]
+pub fn notify(map: &NativeMap, byte_offset: f64, count: f64) -> Result<f64> {
+    let addr = map.int32(byte_offset)?;
+    let count = if count >= f64::from(u32::MAX) { u32::MAX } else { count.max(0.0) as u32 };
+    // SAFETY: as in `wait`.
+    Ok(f64::from(unsafe { platform::wake(addr, count) }))
+}
 
-    /// `wait` on a thread of memmap's own; `callback` gets 'ok', 'not-equal', 'timed-out',
-    /// 'closed' (close, resize or remap), 'aborted' or 'unsupported'. Without `keepAlive` the
-    /// pending wait does not keep the event loop alive.
-    #[napi(
-        ts_args_type = "byteOffset: number, expected: number, timeoutMs: number, keepAlive: boolean, callback: (result: string) => void"
-    )]
-    pub fn wait_async(
-        &self,
-        env: Env,
-        byte_offset: f64,
-        expected: i32,
-        timeout_ms: f64,
-        keep_alive: bool,
-        mut callback: Callback,
-    ) -> Result<WaitHandle> {
-        let addr = self.int32(byte_offset)?;
-        if keep_alive {
-            // napi_ref_threadsafe_function: keep the event loop alive while it waits. (The
-            // deprecation points at reference counts, which `clone` handles; this is the loop.)
-            #[allow(deprecated)]
-            callback.refer(&env)?;
-        }
-        let hold = Hold::new(self)?;
-        let waiter =
-            Arc::new(Waiter { cancel: AtomicU32::new(0), reason: AtomicU32::new(0), addr: addr as usize });
-        let waiters = Arc::clone(self.waiters());
-        waiters.list().push(Arc::clone(&waiter));
-        let timeout = timeout_of(timeout_ms);
-        let mine = Arc::clone(&waiter);
-        let spawned = park(Box::new(move || {
-            // SAFETY: `hold` keeps the pages mapped until this job ends; `int32` checked the
-            // word; close() cancels and wakes us before it lets the pages go.
-            let outcome = unsafe { wait_on(mine.addr as *const i32, expected, timeout, &mine.cancel) };
-            drop(hold);
-            waiters.remove(&mine);
-            let result = match (outcome, mine.reason.load(Ordering::Acquire)) {
-                (Outcome::Cancelled, 2) => "aborted",
-                (Outcome::Cancelled, _) => "closed",
-                (other, _) => other.name(),
-            };
-            callback.call(result.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
-        }));
-        if let Err(e) = spawned {
-            self.waiters().remove(&waiter);
-            return Err(to_napi(Error::io("pthread_create", e)));
-        }
-        Ok(WaitHandle { waiter })
+/// `wait` on a thread of memmap's own; `callback` gets 'ok', 'not-equal', 'timed-out',
+/// 'closed' (close, resize or remap), 'aborted' or 'unsupported'. Without `keepAlive` the
+/// pending wait does not keep the event loop alive.
+#[napi(
+    ts_args_type = "map: NativeMap, byteOffset: number, expected: number, timeoutMs: number, keepAlive: boolean, callback: (result: string) => void"
+)]
+pub fn wait_async(
+    map: &NativeMap,
+    env: Env,
+    byte_offset: f64,
+    expected: i32,
+    timeout_ms: f64,
+    keep_alive: bool,
+    mut callback: Callback,
+) -> Result<WaitHandle> {
+    let addr = map.int32(byte_offset)?;
+    if keep_alive {
+        // napi_ref_threadsafe_function: keep the event loop alive while it waits. (The
+        // deprecation points at reference counts, which `clone` handles; this is the loop.)
+        #[allow(deprecated)]
+        callback.refer(&env)?;
     }
+    let hold = Hold::new(map)?;
+    let waiter =
+        Arc::new(Waiter { cancel: AtomicU32::new(0), reason: AtomicU32::new(0), addr: addr as usize });
+    let waiters = Arc::clone(map.waiters());
+    waiters.list().push(Arc::clone(&waiter));
+    let timeout = timeout_of(timeout_ms);
+    let mine = Arc::clone(&waiter);
+    let spawned = park(Box::new(move || {
+        // SAFETY: `hold` keeps the pages mapped until this job ends; `int32` checked the
+        // word; close() cancels and wakes us before it lets the pages go.
+        let outcome = unsafe { wait_on(mine.addr as *const i32, expected, timeout, &mine.cancel) };
+        drop(hold);
+        waiters.remove(&mine);
+        let result = match (outcome, mine.reason.load(Ordering::Acquire)) {
+            (Outcome::Cancelled, 2) => "aborted",
+            (Outcome::Cancelled, _) => "closed",
+            (other, _) => other.name(),
+        };
+        callback.call(result.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+    }));
+    if let Err(e) = spawned {
+        map.waiters().remove(&waiter);
+        return Err(to_napi(Error::io("pthread_create", e)));
+    }
+    Ok(WaitHandle { waiter })
 }
 
 impl NativeMap {
