@@ -68,6 +68,10 @@ export class MappedFile {
   /** The buffers views stand on (view-cache.ts). */
   /** Made at the first view or `buffer`: a map used only through read/write/indexOf makes none. */
   #views: ViewCache | undefined
+  /** `#views.whole` as last seen (refreshed where views are made, cleared with them): `view()`'s fast path. */
+  #whole: ArrayBuffer | undefined
+  /** The map's offset modulo 8: `#whole` starts that many bytes before the map. */
+  readonly #shift: number
 
   /** @internal Use `openSync`, `open` or `allocate`. */
   constructor(init: MappedFileInit) {
@@ -75,6 +79,7 @@ export class MappedFile {
     this.#path = init.path
     this.#mode = init.mode
     this.#offset = init.offset
+    this.#shift = init.offset % 8
     this.#length = native.length(init.native)
   }
 
@@ -140,27 +145,26 @@ export class MappedFile {
    */
   view<T>(Type: ViewConstructor<T> | typeof Buffer, byteOffset: number | bigint = 0, length?: number | bigint): T {
     // Fast path, kept small so it inlines into the caller's loop: a built-in TypedArray over the
-    // cached chunk of a map that fits in one, plain integer arguments inside the map and aligned.
-    // Anything else (closed, chunk not yet made or moved away by transfer(), bigints, subclasses,
-    // Buffer, a bad argument) takes #view, which makes the chunk or throws the coded error.
-    const views = this.#views
-    const whole = views?.whole
-    if (whole !== undefined && typeof byteOffset === 'number' && typeof length === 'number') {
-      const shift = (views as ViewCache).shift
-      const size = builtinElementSize(Type)
-      // `x >>> 0 === x`: an integer in [0, 2^32) (larger offsets take #view).
-      if (
-        size !== undefined &&
-        byteOffset >>> 0 === byteOffset &&
-        length >>> 0 === length &&
-        byteOffset + length * size <= this.#length &&
-        (shift + byteOffset) % size === 0
-      ) {
-        try {
-          return new (Type as ViewConstructor<T>)(whole, byteOffset + shift, length)
-        } catch {
-          // Detached by transfer(): #view makes the chunk again.
-        }
+    // cached chunk of a map that fits in one (`whole`: exactly the map, after `shift` bytes of
+    // its first page), with plain integer arguments. The constructor itself checks the window
+    // against `whole` (in bounds, aligned in the file because `whole` starts page-aligned), so
+    // the only checks here are the ones it does not make: a start inside the map (not in the
+    // `shift` bytes) and an integral length. Anything else (closed, chunk not yet made or moved
+    // away by transfer(), bigints, subclasses, Buffer, a window the constructor refuses) takes
+    // #view, which makes the chunk or throws the coded error.
+    const whole = this.#whole
+    if (
+      whole !== undefined &&
+      typeof byteOffset === 'number' &&
+      typeof length === 'number' &&
+      byteOffset >>> 0 === byteOffset &&
+      length >>> 0 === length &&
+      builtinElementSize(Type) !== undefined
+    ) {
+      try {
+        return new (Type as ViewConstructor<T>)(whole, byteOffset + this.#shift, length)
+      } catch {
+        // Out of bounds, misaligned, or detached by transfer(): #view throws or remakes the chunk.
       }
     }
     return this.#view(Type, byteOffset, length)
@@ -446,7 +450,7 @@ export class MappedFile {
   }
 
   #dropViews(): void {
-    this.#buffer = this.#bytes = undefined
+    this.#buffer = this.#bytes = this.#whole = undefined
     this.#views?.drop()
   }
 
@@ -470,11 +474,13 @@ export class MappedFile {
     if (bytes > maxViewBytes) {
       throw mmapError('ERR_MMAP_VIEW_TOO_LARGE', `a view of ${bytes} bytes exceeds this runtime's limit of ${maxViewBytes} bytes`)
     }
-    return this.#viewCache().window(this.#length, start, bytes)
+    const window = this.#viewCache().window(this.#length, start, bytes)
+    this.#whole = this.#views?.whole
+    return window
   }
 
   #viewCache(): ViewCache {
-    return (this.#views ??= new ViewCache((shift, start, length) => this.#create(shift, start, length), this.#offset % 8, maxViewBytes))
+    return (this.#views ??= new ViewCache((shift, start, length) => this.#create(shift, start, length), this.#shift, maxViewBytes))
   }
 
   #range(range: Range | undefined): [number, number] {

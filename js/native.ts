@@ -109,5 +109,10 @@ function load(): typeof Binding & HotPaths {
   }
 }
 
-export const native: typeof Binding & HotPaths = load()
+/**
+ * The binding's functions, copied into a plain object: the module's own exports object is in
+ * dictionary mode (napi-rs defines every export on it one by one), so each `native.f` there was a
+ * hash lookup, on every call of the hot paths.
+ */
+export const native: typeof Binding & HotPaths = { ...load() }
 export type NativeMap = Binding.NativeMap

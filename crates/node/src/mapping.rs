@@ -55,7 +55,8 @@ pub struct NativeMap {
     huge_pages: HugePages,
     buffers: Vec<Tracked>,
     /// Pending `waitAsync` calls, woken by close, resize and remap.
-    waiters: Arc<Waiters>,
+    /// Made by the first `waitAsync`: most maps never wait.
+    waiters: Option<Arc<Waiters>>,
     /// Advisory file locks held through this map.
     locks: FileLocks,
     /// Shared anonymous memory (`allocate(n, { shared: true })` or a map of one made by
@@ -79,7 +80,7 @@ impl NativeMap {
             protected: false,
             huge_pages: HugePages::None,
             buffers: Vec::new(),
-            waiters: Arc::default(),
+            waiters: None,
             locks: FileLocks::new(o.reopen),
             shared: o.shared.then_some(SharedMemory::Descriptor),
             label: o.label,
@@ -107,7 +108,7 @@ impl NativeMap {
             protected: false,
             huge_pages,
             buffers: Vec::new(),
-            waiters: Arc::default(),
+            waiters: None,
             locks: FileLocks::default(),
             shared,
             label,
@@ -171,8 +172,15 @@ impl NativeMap {
         Ok((start, len))
     }
 
-    pub(crate) fn waiters(&self) -> &Arc<Waiters> {
-        &self.waiters
+    pub(crate) fn waiters(&mut self) -> &Arc<Waiters> {
+        self.waiters.get_or_insert_with(Arc::default)
+    }
+
+    /// Wakes every pending `waitAsync` (they settle as closed); see `Waiters::cancel_all`.
+    fn cancel_waiters(&self) {
+        if let Some(waiters) = &self.waiters {
+            waiters.cancel_all();
+        }
     }
 
     pub(crate) fn file_locks(&mut self) -> &mut FileLocks {
@@ -247,7 +255,7 @@ pub fn close(map: &mut NativeMap, env: Env) -> Result<()> {
     if map.region.is_none() {
         return Ok(());
     }
-    map.waiters.cancel_all();
+    map.cancel_waiters();
     map.locks.release_all(map.file.as_ref());
     let released = map.detach_all(env);
     let Some(region) = map.region.take() else { return Ok(()) };
@@ -354,7 +362,7 @@ impl NativeMap {
     /// old pages go once no task reads them (`Region::retire`); on failure the map keeps them.
     fn replace_region(&mut self, env: Env, new_len: usize, file: Option<&File>) -> Result<()> {
         let old = Arc::clone(self.live()?);
-        self.waiters.cancel_all();
+        self.cancel_waiters();
         let released = self.detach_all(env);
         let mut moved = None;
         if released && old.is_idle() {
@@ -429,7 +437,7 @@ impl NativeMap {
     /// Collected without `close()`: report it, and drop the weak references; the pages stay
     /// mapped until the last ArrayBuffer over them is finalized (each holds an `Arc`).
     pub(crate) fn finalize(mut self, env: Env) -> Result<()> {
-        self.waiters.cancel_all();
+        self.cancel_waiters();
         self.locks.release_all(self.file.as_ref());
         for tracked in self.buffers.drain(..) {
             tracked.forget(env.raw());

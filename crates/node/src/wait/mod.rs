@@ -178,7 +178,7 @@ pub fn notify(map: &NativeMap, byte_offset: f64, count: f64) -> Result<f64> {
     ts_args_type = "map: NativeMap, byteOffset: number, expected: number, timeoutMs: number, keepAlive: boolean, callback: (result: string) => void"
 )]
 pub fn wait_async(
-    map: &NativeMap,
+    map: &mut NativeMap,
     env: Env,
     byte_offset: f64,
     expected: i32,
