@@ -39,30 +39,34 @@ async function run(ctx) {
   if (file.skip) return { rows: [], notes: [`skipped: ${file.skip}`] }
   const resident = []
   const { results, errors } = interleave(
-    ['view', 'bare', 'memmap', 'memmapFaulting', 'fs', 'viewCall', 'bareCall'].map((key) => ({
+    ['records', 'calls', 'memmap', 'memmapFaulting'].map((key) => ({
       key,
       run: () => runChild(script, key, { file: file.path }),
     })),
     { before: () => resident.push(ctx.warm(file.path)) },
   )
   for (const [k, e] of Object.entries(errors)) throw new Error(`${k}: ${e}`)
+  // The loops compared directly share a process, their samples alternating: view, bare and fs
+  // in 'records', the two calls in 'calls'. `ns(k)` is each process's samples of loop `k`.
+  const role = (k) => (k === 'viewCall' || k === 'bareCall' ? 'calls' : ['view', 'bare', 'fs'].includes(k) ? 'records' : k)
+  const ns = (k) => results[role(k)].map((r) => (role(k) === k ? r.ns : r.ns[k]))
   // One figure per process: records/s of its median sample.
-  const rates = (k) => results[k].map((r) => (PER_SAMPLE / median(r.ns)) * 1e9)
-  const checks = (keys) => new Set(keys.flatMap((k) => results[k].map((r) => r.check))).size === 1
+  const rates = (k) => ns(k).map((samples) => (PER_SAMPLE / median(samples)) * 1e9)
+  const checks = (keys) => new Set(keys.flatMap((k) => results[role(k)].map((r) => (role(k) === k ? r.check : r.check[k])))).size === 1
   const agree = checks(['view', 'bare', 'memmap', 'memmapFaulting', 'fs']) && checks(['viewCall', 'bareCall'])
   const [m, mf, f] = [median(rates('memmap')), median(rates('memmapFaulting')), median(rates('fs'))]
   const [v, b] = [median(rates('view')), median(rates('bare'))]
   // Time per call: view() against the bare constructor, each process's median sample.
-  const perCall = (k) => results[k].map((r) => median(r.ns) / CALLS)
+  const perCall = (k) => ns(k).map((samples) => median(samples) / CALLS)
   const [vc, bc] = [median(perCall('viewCall')), median(perCall('bareCall'))]
   const show = (k) => `${fmtSpread(rates(k), (x) => fmtRate(x, ' records/s'))}, ${fmtNs(1e9 / median(rates(k)))} per record`
-  const populate = results.view.map((r) => r.openNs)
+  const populate = results.records.map((r) => r.openNs)
   return {
     title: 'random 4 KiB records from a 4 GiB file, 1024 Int32 summed in JS per record',
     conditions: [
       `file: 4 GiB; records at random 4 KiB-aligned offsets, ${PER_SAMPLE} per sample, ${SAMPLES} samples per process after a warm-up sample, a fresh random sequence per sample (the same in every variant; checksums agree: ${agree ? 'yes' : 'NO'})`,
       cacheNote(resident),
-      'memmap: `map.view(Int32Array, offset, 1024)` per record, summed (map opened with `populate: true`); bare: `new Int32Array(map.buffer, offset, 1024)` per record over the same map; baseline: `fs.readSync(fd, buf, 0, 4096, pos)` into one reused 4 KiB buffer, the same sum over an Int32Array on it',
+      'memmap: `map.view(Int32Array, offset, 1024)` per record, summed (map opened with `populate: true`); bare: `new Int32Array(map.buffer, offset, 1024)` per record over the same map; baseline: `fs.readSync(fd, buf, 0, 4096, pos)` into one reused 4 KiB buffer, the same sum over an Int32Array on it. These three run in the same processes, their samples alternating (in a rotating order), so a burst of other work on the machine falls on all three; the whole-map rows run in processes of their own',
       `call cost: ${CALLS} views per sample at random record offsets inside the first ${HOT_RECORDS} records (1 MiB, cache-resident), element 0 of each read, so the figure is the call and the constructor rather than memory`,
     ],
     rows: [
@@ -108,36 +112,31 @@ async function child(role, { file }) {
   const samples = []
   let check = 0
   let openNs = 0
-  if (role === 'fs') {
-    const fd = openSync(file, 'r')
-    const buf = Buffer.allocUnsafeSlow(RECORD)
-    const a = new Int32Array(buf.buffer, buf.byteOffset, RECORD / 4)
-    for (let s = -1; s < SAMPLES; s++) {
-      const recs = randomRecords(s + 2, PER_SAMPLE, count)
-      let sum = 0
-      const t = now()
-      for (let i = 0; i < recs.length; i++) {
-        readSync(fd, buf, 0, RECORD, recs[i] * RECORD)
-        sum = (sum + sumRecord(a, 0)) | 0
-      }
-      if (s >= 0) samples.push(since(t))
-      check = (check + sum) | 0
-    }
-    closeSync(fd)
-  } else if (role === 'view' || role === 'bare' || role === 'viewCall' || role === 'bareCall') {
+  if (role === 'records' || role === 'calls') {
     const t0 = now()
     const map = memmap().openSync(file, { populate: true })
     openNs = since(t0)
     const buffer = map.buffer
-    const hot = role === 'viewCall' || role === 'bareCall'
+    const fd = openSync(file, 'r')
+    const buf = Buffer.allocUnsafeSlow(RECORD)
+    const target = { view: map, bare: buffer, fs: { fd, buf, a: new Int32Array(buf.buffer, buf.byteOffset, RECORD / 4) }, viewCall: map, bareCall: buffer }
+    const keys = role === 'records' ? ['view', 'bare', 'fs'] : ['viewCall', 'bareCall']
+    /** @type {Record<string, number[]>} */
+    const byKey = Object.fromEntries(keys.map((k) => [k, []]))
+    const checks = Object.fromEntries(keys.map((k) => [k, 0]))
     for (let s = -1; s < SAMPLES; s++) {
-      const recs = hot ? randomRecords(s + 2, CALLS, HOT_RECORDS) : randomRecords(s + 2, PER_SAMPLE, count)
-      const t = now()
-      const sum = role === 'view' || role === 'viewCall' ? LOOPS[role](map, recs) : LOOPS[role](buffer, recs)
-      if (s >= 0) samples.push(since(t))
-      check = (check + sum) | 0
+      const recs = role === 'calls' ? randomRecords(s + 2, CALLS, HOT_RECORDS) : randomRecords(s + 2, PER_SAMPLE, count)
+      for (let j = 0; j < keys.length; j++) {
+        const k = keys[(j + s + 1) % keys.length]
+        const t = now()
+        const sum = LOOPS[k](target[k], recs)
+        if (s >= 0) byKey[k].push(since(t))
+        checks[k] = (checks[k] + sum) | 0
+      }
     }
+    closeSync(fd)
     map.close()
+    return { ns: byKey, check: checks, openNs }
   } else {
     const t0 = now()
     const map = memmap().openSync(file, role === 'memmap' ? { populate: true } : {})
@@ -166,6 +165,14 @@ const LOOPS = {
   bare(buffer, recs) {
     let sum = 0
     for (let i = 0; i < recs.length; i++) sum = (sum + sumRecord(new Int32Array(buffer, recs[i] * RECORD, 1024), 0)) | 0
+    return sum
+  },
+  fs({ fd, buf, a }, recs) {
+    let sum = 0
+    for (let i = 0; i < recs.length; i++) {
+      readSync(fd, buf, 0, RECORD, recs[i] * RECORD)
+      sum = (sum + sumRecord(a, 0)) | 0
+    }
     return sum
   },
   viewCall(map, recs) {
