@@ -145,11 +145,11 @@ export class MappedFile {
    */
   view<T>(Type: ViewConstructor<T> | typeof Buffer, byteOffset: number | bigint = 0, length?: number | bigint): T {
     // Fast path, kept small so it inlines into the caller's loop: a built-in TypedArray over the
-    // cached chunk of a map that fits in one (`whole`: exactly the map, after `shift` bytes of
-    // its first page), with plain integer arguments. The constructor itself checks the window
-    // against `whole` (in bounds, aligned in the file because `whole` starts page-aligned), so
-    // the only checks here are the ones it does not make: a start inside the map (not in the
-    // `shift` bytes) and an integral length. Anything else (closed, chunk not yet made or moved
+    // cached chunk of a map that fits in one (`whole`: the map and the `shift` bytes before it,
+    // so it starts at a multiple of 8 in the file), with plain integer arguments. The
+    // constructor itself checks the window against `whole`: in bounds, and aligned relative to
+    // its start, hence in the file. The only checks here are the ones it does not make: a start
+    // inside the map (not in the `shift` bytes) and an integral length. Anything else (closed, chunk not yet made or moved
     // away by transfer(), bigints, subclasses, Buffer, a window the constructor refuses) takes
     // #view, which makes the chunk or throws the coded error.
     const whole = this.#whole

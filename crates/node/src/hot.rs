@@ -17,6 +17,7 @@ use napi_derive::napi;
 use crate::handle;
 use crate::mapping::{self, NativeMap};
 use crate::open::{self, FileIdentity};
+use crate::options::PackedOptions;
 
 /// Adds `open`, `length` and `close` to the module's exports.
 #[napi(module_exports)]
@@ -87,16 +88,19 @@ unsafe extern "C" fn open(env: sys::napi_env, info: sys::napi_callback_info) -> 
     let result = (|| unsafe {
         let [path, fd, mode, offset, length, create, permissions, size, flags, identity] =
             arguments::<10>(env, info)?;
+        let packed = PackedOptions {
+            mode: u32::from_napi_value(env, mode)?,
+            offset: f64::from_napi_value(env, offset)?,
+            length: f64::from_napi_value(env, length)?,
+            create: u32::from_napi_value(env, create)?,
+            permissions: u32::from_napi_value(env, permissions)?,
+            size: f64::from_napi_value(env, size)?,
+            flags: u32::from_napi_value(env, flags)?,
+        };
         let map = open::open(
             Option::<String>::from_napi_value(env, path)?,
             i32::from_napi_value(env, fd)?,
-            u32::from_napi_value(env, mode)?,
-            f64::from_napi_value(env, offset)?,
-            f64::from_napi_value(env, length)?,
-            u32::from_napi_value(env, create)?,
-            u32::from_napi_value(env, permissions)?,
-            f64::from_napi_value(env, size)?,
-            u32::from_napi_value(env, flags)?,
+            &packed,
             Option::<FileIdentity>::from_napi_value(env, identity)?,
         )?;
         ToNapiValue::to_napi_value(env, map)

@@ -181,24 +181,16 @@ fn map_opened(opened: &OpenedFile, options: &OpenOptions) -> memmap_core::Result
     Ok((region, layout, stray_writes_fault))
 }
 
-/// Opens and maps a file, on the calling thread. The arguments are positional numbers (see
-/// `PackedOptions`): converting them costs no property lookups, which dominated a 4 KiB
-/// open + close when they came as an object. Called by `hot::open`.
-#[allow(clippy::too_many_arguments)]
+/// Opens and maps a file, on the calling thread: `hot::open` converts the positional arguments
+/// (see `PackedOptions`: converting them costs no property lookups, which dominated a 4 KiB
+/// open + close when they came as an object).
 pub fn open(
     path: Option<String>,
     fd: i32,
-    mode: u32,
-    offset: f64,
-    length: f64,
-    create: u32,
-    permissions: u32,
-    size: f64,
-    flags: u32,
+    packed: &PackedOptions,
     identity: Option<FileIdentity>,
 ) -> Result<Wrapped> {
-    let packed = PackedOptions { mode, offset, length, create, permissions, size, flags };
-    let request = Request::new(path, fd, &packed, identity).into_napi()?;
+    let request = Request::new(path, fd, packed, identity).into_napi()?;
     Ok(Wrapped(NativeMap::from_opened(request.open().into_napi()?)))
 }
 
