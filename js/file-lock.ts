@@ -65,8 +65,9 @@ const pending = new WeakMap<NativeMap, Set<() => void>>()
 /** Rejects every pending lockFile() of `n` (close() calls it; the binding released the locks). */
 export function rejectPendingLocks(n: NativeMap): void {
   const closers = pending.get(n)
+  if (closers === undefined) return // most maps: nothing pending, nothing allocated on close
   pending.delete(n)
-  for (const close of closers ?? []) close()
+  for (const close of closers) close()
 }
 
 const where = (path: string | null) => path ?? 'anonymous memory or a descriptor'

@@ -65,8 +65,9 @@ const pending = new WeakMap<NativeMap, Set<() => void>>()
 /** Rejects every pending waitAsync of `n` with ERR_MMAP_CLOSED (the binding wakes their threads). */
 export function wakeWaiters(n: NativeMap): void {
   const closers = pending.get(n)
+  if (closers === undefined) return // most maps: nothing pending, nothing allocated on close
   pending.delete(n)
-  for (const close of closers ?? []) close()
+  for (const close of closers) close()
 }
 
 /** `waitAsync` of MappedFile: settles with the result, or rejects (closed map, abort). */
