@@ -1,5 +1,5 @@
 //! How a map reaches JavaScript and comes back: a `NativeMap` is an External value (an opaque
-//! object) owning the map, and every operation on a map is a plain function taking it first
+//! object) standing for the map, and every operation on a map is a plain function taking it first
 //! (`close(map)`, `read(map, offset, length)`).
 //!
 //! Not a napi-rs class: a class instance costs a constructor call, a wrap and a type tag to make,
@@ -115,7 +115,7 @@ fn not_a_map() -> Error {
 }
 
 /// The open map of `id`. The Box keeps its address while other maps come and go; it is freed
-/// only by `release` or the finalizer, never during a call that holds the map's value.
+/// only by `close` or the finalizer, never during a call that holds the map's value.
 fn lookup(id: usize) -> Result<*mut NativeMap> {
     MAPS.with(|maps| {
         let mut maps = maps.borrow_mut();
