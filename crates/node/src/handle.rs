@@ -26,7 +26,7 @@ use napi::{check_status, sys, Env, Error, JsError, Result, Status};
 use napi_derive::napi;
 
 use crate::error::to_napi;
-use crate::mapping::NativeMap;
+use crate::mapping::{self, NativeMap};
 
 /// The TypeScript name of a map handle (`ExternalObject<undefined>` in the typings): what
 /// `open`, `allocate` and `openAsync` return and every map function takes.
@@ -114,45 +114,47 @@ fn not_a_map() -> Error {
     Error::new(Status::InvalidArg, "the argument is not a memmap map (NativeMap)")
 }
 
-/// The open map of `id`. The Box keeps its address while other maps come and go; it is freed
-/// only by `close` or the finalizer, never during a call that holds the map's value.
-fn lookup(id: usize) -> Result<*mut NativeMap> {
+/// The open map of `id`, or None for a map closed before. The Box keeps its address while other
+/// maps come and go; it is freed only by `close` or the finalizer, never during a call that holds
+/// the map's value.
+fn lookup(id: usize) -> Result<Option<*mut NativeMap>> {
     MAPS.with(|maps| {
         let mut maps = maps.borrow_mut();
         let issued = id != 0 && id < maps.next;
         match maps.open.get_mut(&id) {
-            Some(map) => Ok(&mut **map as *mut NativeMap),
-            None if issued => Err(to_napi(memmap_core::Error::Closed)),
+            Some(map) => Ok(Some(&mut **map as *mut NativeMap)),
+            None if issued => Ok(None),
             None => Err(not_a_map()),
         }
     })
 }
 
-/// `close(map)`: runs `close` on the map, then frees it at once (rather than when the value is
+/// The open map of `id`; ERR_MMAP_CLOSED for a map closed before.
+fn open_map(id: usize) -> Result<*mut NativeMap> {
+    lookup(id)?.ok_or_else(|| to_napi(memmap_core::Error::Closed))
+}
+
+/// `close(map)`: runs `mapping::close`, then frees the map at once (rather than when the value is
 /// collected), so the next open reuses its memory and the value's finalizer has nothing to do.
+/// Idempotent: a map closed before is left as it is; a value that is no map is refused.
 ///
 /// # Safety
 /// `value` is a value of `env`, on its thread.
-pub unsafe fn close(
-    env: sys::napi_env,
-    value: sys::napi_value,
-    close: impl FnOnce(&mut NativeMap) -> Result<()>,
-) -> Result<()> {
+pub unsafe fn close(env: sys::napi_env, value: sys::napi_value) -> Result<()> {
     // SAFETY: per the contract.
     let id = unsafe { id_of(env, value) }?;
-    let Ok(map) = lookup(id) else { return Ok(()) };
-    // SAFETY: `lookup` found the Box, which stays until `remove` below.
-    let result = close(unsafe { &mut *map });
-    let closed = MAPS.with(|maps| maps.borrow_mut().open.remove(&id));
-    drop(closed);
+    let Some(map) = lookup(id)? else { return Ok(()) };
+    // SAFETY: `lookup` found the Box, which stays until the `remove` below.
+    let result = mapping::close(unsafe { &mut *map }, Env::from_raw(env));
+    MAPS.with(|maps| maps.borrow_mut().open.remove(&id));
     result
 }
 
 impl FromNapiRef for NativeMap {
     unsafe fn from_napi_ref(env: sys::napi_env, napi_val: sys::napi_value) -> Result<&'static Self> {
-        // SAFETY: `lookup` found the Box, alive until its map is closed or its value collected,
+        // SAFETY: `open_map` found the Box, alive until its map is closed or its value collected,
         // neither of which can happen during a call that holds the value as an argument.
-        Ok(unsafe { &*lookup(id_of(env, napi_val)?)? })
+        Ok(unsafe { &*open_map(id_of(env, napi_val)?)? })
     }
 }
 
@@ -160,7 +162,7 @@ impl FromNapiMutRef for NativeMap {
     unsafe fn from_napi_mut_ref(env: sys::napi_env, napi_val: sys::napi_value) -> Result<&'static mut Self> {
         // SAFETY: as above. Exclusive: calls run one at a time on the map's thread, none of them
         // calls back into JavaScript, and no other reference to the map outlives a call.
-        Ok(unsafe { &mut *lookup(id_of(env, napi_val)?)? })
+        Ok(unsafe { &mut *open_map(id_of(env, napi_val)?)? })
     }
 }
 

@@ -11,11 +11,11 @@ use std::ffi::{c_char, CStr};
 use std::ptr;
 
 use napi::bindgen_prelude::{FromNapiRef, FromNapiValue, Object, ToNapiValue};
-use napi::{check_status, sys, Env, JsError, JsValue, Result};
+use napi::{check_status, sys, JsError, JsValue, Result};
 use napi_derive::napi;
 
 use crate::handle;
-use crate::mapping::{self, NativeMap};
+use crate::mapping::NativeMap;
 use crate::open::{self, FileIdentity};
 use crate::options::PackedOptions;
 
@@ -120,12 +120,12 @@ unsafe extern "C" fn length(env: sys::napi_env, info: sys::napi_callback_info) -
     unsafe { settle(env, result) }
 }
 
-/// `close(map)`: see `mapping::close`.
+/// `close(map)`: see `handle::close`.
 unsafe extern "C" fn close(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: the argument is this call's, in `env`.
     let result = (|| unsafe {
         let [map] = arguments::<1>(env, info)?;
-        handle::close(env, map, |map| mapping::close(map, Env::from_raw(env)))?;
+        handle::close(env, map)?;
         ToNapiValue::to_napi_value(env, ())
     })();
     // SAFETY: the callback's env.
